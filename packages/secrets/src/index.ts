@@ -1,0 +1,2 @@
+/** The encrypted token vault and generation, diff and push of Worker secrets. */
+export const packageName = "@lego/secrets";
