@@ -1,0 +1,127 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { ExitCode, LegoError } from "./errors.ts";
+
+const flag = z
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(["", "0", "1", "true", "false", "yes", "no"]))
+  .transform((v) => v === "1" || v === "true" || v === "yes");
+const port = z.coerce.number().int().min(0).max(65535);
+const url = z.url({ protocol: /^https?$/ });
+
+interface EnvSpec<T extends z.ZodType> {
+  /** One line: what it does. */
+  doc: string;
+  schema: T;
+  /** Values that must never be printed. */
+  secret?: true;
+  /** Allowed values, for the error message. */
+  allowed?: string;
+}
+const spec = <T extends z.ZodType>(s: EnvSpec<T>): EnvSpec<T> => s;
+
+/**
+ * Every environment variable Lego reads, with a line of doc and a strict parser. Nothing else in
+ * Lego reads `process.env`: apps call `readEnv(process.env)` once and pass values down.
+ */
+export const envRegistry = {
+  LEGO_HOME: spec({
+    doc: "User state folder (token vault, local cloud). Default: $XDG_CONFIG_HOME/lego or ~/.config/lego.",
+    schema: z.string().min(1),
+  }),
+  LEGO_TARGET: spec({
+    doc: "Where runs act: `local` (the local cloud) or `cloudflare`. Default: cloudflare when a token is configured, else local.",
+    schema: z.enum(["local", "cloudflare"]),
+    allowed: "local, cloudflare",
+  }),
+  LEGO_VAULT_PASSPHRASE: spec({
+    doc: "Passphrase of the encrypted token vault, for runs without a terminal.",
+    schema: z.string().min(1),
+    secret: true,
+  }),
+  LEGO_DEBUG: spec({
+    doc: "Print stack traces and debug logs.",
+    schema: flag,
+    allowed: "1, 0, true, false, yes, no",
+  }),
+  LEGO_LOCAL_PORT: spec({
+    doc: "Port of the local cloud started by `lego local up` (0 picks a free one).",
+    schema: port,
+    allowed: "an integer from 0 to 65535",
+  }),
+  LEGO_WRANGLER_BIN: spec({
+    doc: "Path to the wrangler CLI's JS entry, to override the pinned one.",
+    schema: z.string().min(1),
+  }),
+  CLOUDFLARE_API_TOKEN: spec({
+    doc: "Cloudflare API token; selects the `cloudflare` target.",
+    schema: z.string().min(1),
+    secret: true,
+  }),
+  CLOUDFLARE_ACCOUNT_ID: spec({
+    doc: "Cloudflare account id (32 hex characters).",
+    schema: z.string().regex(/^[0-9a-f]{32}$/),
+    allowed: "32 lowercase hex characters",
+  }),
+  CLOUDFLARE_ZONE_ID: spec({
+    doc: "Default zone id, as in the seed (optional).",
+    schema: z.string().regex(/^[0-9a-f]{32}$/),
+    allowed: "32 lowercase hex characters",
+  }),
+  CLOUDFLARE_API_BASE_URL: spec({
+    doc: "Base URL of the Cloudflare v4 API (wrangler's name for it).",
+    schema: url,
+    allowed: "an http(s) URL",
+  }),
+  XDG_CONFIG_HOME: spec({
+    doc: "Platform config folder; LEGO_HOME defaults below it.",
+    schema: z.string().min(1),
+  }),
+  NO_COLOR: spec({ doc: "Disable colour (any non-empty value).", schema: z.string() }),
+  FORCE_COLOR: spec({ doc: "Force colour on (1, 2, 3) or off (0).", schema: z.string() }),
+  CI: spec({ doc: "Set by CI systems: never prompt.", schema: z.string() }),
+} as const;
+
+export type EnvName = keyof typeof envRegistry;
+/** The parsed environment: every variable optional, each with its parsed type. */
+export type LegoEnv = { [K in EnvName]?: z.output<(typeof envRegistry)[K]["schema"]> };
+
+/** Names of variables whose values must never be printed. */
+export const secretEnvNames: readonly EnvName[] = (Object.keys(envRegistry) as EnvName[]).filter(
+  (k) => (envRegistry[k] as EnvSpec<z.ZodType>).secret,
+);
+
+/**
+ * Parses the variables Lego knows from `source` (usually `process.env`). Unset and empty values are
+ * absent; an invalid value is exit 2 naming the variable and the allowed values (never the value of a
+ * secret).
+ */
+export function readEnv(source: Record<string, string | undefined>): LegoEnv {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(envRegistry) as EnvName[]) {
+    const raw = source[name];
+    if (raw === undefined || (raw === "" && name !== "NO_COLOR")) continue;
+    const entry = envRegistry[name] as EnvSpec<z.ZodType>;
+    const parsed = entry.schema.safeParse(raw);
+    if (!parsed.success) {
+      const shown = entry.secret ? "" : ` (got "${raw}")`;
+      throw new LegoError({
+        code: "ERR_ENV_INVALID",
+        message: `Environment variable ${name} is invalid${shown}`,
+        hint: entry.allowed ? `Allowed values: ${entry.allowed}. ${entry.doc}` : entry.doc,
+        exitCode: ExitCode.Usage,
+        details: { variable: name },
+      });
+    }
+    out[name] = parsed.data;
+  }
+  return out as LegoEnv;
+}
+
+/** The user state folder: LEGO_HOME, else $XDG_CONFIG_HOME/lego, else ~/.config/lego. */
+export function resolveLegoHome(env: LegoEnv, home: string = homedir()): string {
+  if (env.LEGO_HOME) return env.LEGO_HOME;
+  return join(env.XDG_CONFIG_HOME ?? join(home, ".config"), "lego");
+}
