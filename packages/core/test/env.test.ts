@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { envRegistry, readEnv, resolveLegoHome, secretEnvNames } from "../src/index.ts";
+
+describe("readEnv", () => {
+  it("parses known variables and ignores unknown and empty ones", () => {
+    const env = readEnv({
+      LEGO_TARGET: "local",
+      LEGO_DEBUG: "yes",
+      LEGO_LOCAL_PORT: "8787",
+      OTHER: "x",
+      LEGO_HOME: "",
+    });
+    expect(env).toEqual({ LEGO_TARGET: "local", LEGO_DEBUG: true, LEGO_LOCAL_PORT: 8787 });
+  });
+
+  it("names the variable and the allowed values on a bad value", () => {
+    expect(() => readEnv({ LEGO_TARGET: "staging" })).toThrowError(
+      expect.objectContaining({
+        code: "ERR_ENV_INVALID",
+        exitCode: 2,
+        message: expect.stringContaining("LEGO_TARGET"),
+        hint: expect.stringContaining("local, cloudflare"),
+      }),
+    );
+    expect(() => readEnv({ LEGO_DEBUG: "maybe" })).toThrowError(
+      expect.objectContaining({ hint: expect.stringContaining("true, false") }),
+    );
+    expect(() => readEnv({ LEGO_LOCAL_PORT: "70000" })).toThrowError(/LEGO_LOCAL_PORT/);
+  });
+
+  it("shows a bad value of an ordinary variable, and marks token and passphrase as secret", () => {
+    expect(() => readEnv({ CLOUDFLARE_ACCOUNT_ID: "not-hex" })).toThrowError(/got "not-hex"/);
+    expect(secretEnvNames).toContain("CLOUDFLARE_API_TOKEN");
+    expect(secretEnvNames).toContain("LEGO_VAULT_PASSPHRASE");
+  });
+
+  it("documents every variable", () => {
+    for (const [name, spec] of Object.entries(envRegistry)) {
+      expect(spec.doc.length, name).toBeGreaterThan(10);
+    }
+  });
+
+  it("resolves LEGO_HOME, then XDG_CONFIG_HOME, then ~/.config", () => {
+    expect(resolveLegoHome({ LEGO_HOME: "/a" }, "/home/u")).toBe("/a");
+    expect(resolveLegoHome({ XDG_CONFIG_HOME: "/x" }, "/home/u")).toBe("/x/lego");
+    expect(resolveLegoHome({}, "/home/u")).toBe("/home/u/.config/lego");
+  });
+});
