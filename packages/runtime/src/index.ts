@@ -1,2 +1,42 @@
 /** Worker-side helpers: the domain config schema, initializeService, feature flags and guards. Runs in Workers (no node: imports). */
-export const packageName = "@lego/runtime";
+export { defineDomains } from "./define.ts";
+export type { ConfigIssue, RuntimeConfigErrorOptions } from "./errors.ts";
+export { RuntimeConfigError, RuntimeErrorCode } from "./errors.ts";
+export type { DomainConfigDefaults, ValidateOptions, ValidationResult } from "./schema/domain-config.ts";
+export {
+  createDomainConfigSchema,
+  DomainConfigSchema,
+  domainConfigZodSchema,
+  domainsModuleZodSchema,
+  safeValidateDomainConfig,
+  safeValidateDomains,
+  validateDomainConfig,
+  validateDomains,
+} from "./schema/domain-config.ts";
+export type {
+  AuthTest,
+  AuthTestInput,
+  BurstTest,
+  BurstTestInput,
+  DomainConfig,
+  DomainConfigInput,
+  DomainsByEnvironment,
+  DomainsModule,
+  DomainsModuleInput,
+  EnvironmentOverride,
+  FeatureFlags,
+  FlagsOf,
+  HealthCheck,
+  HealthCheckInput,
+  HttpMethod,
+  JsonValue,
+  LatencyBudget,
+  LatencyBudgetInput,
+  ProductionTests,
+  ProductionTestsInput,
+  ProtectedRoute,
+  SecretsDeclaration,
+  TokenLocation,
+  TokenSource,
+  TokenSourceInput,
+} from "./types.ts";
