@@ -23,13 +23,21 @@ export interface HttpRequestOptions {
 /** Sends one request and reads the whole body. Injectable so tests can count or fail requests. */
 export type HttpClient = (url: string, options?: HttpRequestOptions) => Promise<HttpResponse>;
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 /**
  * Name resolution with RFC 6761's rule that `localhost` and every `*.localhost` name is loopback, as
  * browsers and curl already do (getaddrinfo often does not). Other names go to the system resolver.
  */
-function lookupWithLocalhost(hostname: string, options: LookupOneOptions & { all?: boolean }, callback: LookupCallback): void {
+function lookupWithLocalhost(
+  hostname: string,
+  options: LookupOneOptions & { all?: boolean },
+  callback: LookupCallback,
+): void {
   if (hostname === "localhost" || hostname.endsWith(".localhost")) {
     if (options.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
     else callback(null, "127.0.0.1", 4);

@@ -2,7 +2,8 @@
  * @lego/deployment: deploy a service for real. Plan, deploy through wrangler, wait until the new
  * version answers, run the production tests the service declares, audit, roll back.
  */
-export { ProductionTester, waitUntilLive, defaultProductionTests } from "./tester.ts";
-export type { CheckResult, TestReport, ProductionTesterOptions, WaitUntilLiveOptions } from "./tester.ts";
+
+export type { HttpClient, HttpRequestOptions, HttpResponse } from "./http.ts";
 export { defaultHttpClient } from "./http.ts";
-export type { HttpClient, HttpResponse, HttpRequestOptions } from "./http.ts";
+export type { CheckResult, ProductionTesterOptions, TestReport, WaitUntilLiveOptions } from "./tester.ts";
+export { defaultProductionTests, ProductionTester, waitUntilLive } from "./tester.ts";

@@ -82,7 +82,10 @@ export class ProductionTester {
   }
 
   /** Runs every declared check; a failing check does not stop the others. */
-  async runProductionTests(baseUrl: string, tests: ProductionTests = defaultProductionTests): Promise<TestReport> {
+  async runProductionTests(
+    baseUrl: string,
+    tests: ProductionTests = defaultProductionTests,
+  ): Promise<TestReport> {
     const started = this.#clock.now();
     const checks: CheckResult[] = [];
     checks.push(await this.health(baseUrl, tests.health));
@@ -100,7 +103,8 @@ export class ProductionTester {
 
   /** Judges one health response; shared with {@link waitUntilLive}. */
   static judgeHealth(res: HttpResponse, health: ProductionTests["health"]): string | undefined {
-    if (res.status !== health.expectStatus) return `expected status ${health.expectStatus}, got ${res.status}`;
+    if (res.status !== health.expectStatus)
+      return `expected status ${health.expectStatus}, got ${res.status}`;
     if (health.expectBody !== undefined && !res.body.includes(health.expectBody)) {
       return `body does not contain ${JSON.stringify(health.expectBody)}`;
     }
@@ -121,19 +125,34 @@ export class ProductionTester {
     return undefined;
   }
 
-  private async request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  private async request(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ) {
     if (this.#signal?.aborted) throw new InterruptedError();
-    return this.#http(url, { ...init, timeoutMs: this.#timeoutMs, ...(this.#signal ? { signal: this.#signal } : {}) });
+    return this.#http(url, {
+      ...init,
+      timeoutMs: this.#timeoutMs,
+      ...(this.#signal ? { signal: this.#signal } : {}),
+    });
   }
 
-  private async timed(id: string, fn: () => Promise<Omit<CheckResult, "id" | "durationMs">>): Promise<CheckResult> {
+  private async timed(
+    id: string,
+    fn: () => Promise<Omit<CheckResult, "id" | "durationMs">>,
+  ): Promise<CheckResult> {
     const started = performance.now();
     try {
       const result = await fn();
       return { id, durationMs: round(performance.now() - started), ...result };
     } catch (error) {
       if (error instanceof InterruptedError) throw error;
-      return { id, ok: false, message: `request failed: ${(error as Error).message}`, durationMs: round(performance.now() - started) };
+      return {
+        id,
+        ok: false,
+        message: `request failed: ${(error as Error).message}`,
+        durationMs: round(performance.now() - started),
+      };
     }
   }
 
@@ -142,7 +161,11 @@ export class ProductionTester {
       const res = await this.request(new URL(health.path, baseUrl).href);
       const problem = ProductionTester.judgeHealth(res, health);
       return problem
-        ? { ok: false, message: `GET ${health.path}: ${problem}`, details: { status: res.status, body: res.body.slice(0, 500) } }
+        ? {
+            ok: false,
+            message: `GET ${health.path}: ${problem}`,
+            details: { status: res.status, body: res.body.slice(0, 500) },
+          }
         : { ok: true, message: `GET ${health.path} answered ${res.status}`, details: { status: res.status } };
     });
   }
@@ -160,7 +183,8 @@ export class ProductionTester {
 
   private async substituteJson(value: JsonValue | undefined): Promise<JsonValue | undefined> {
     if (typeof value === "string") return this.substitute(value);
-    if (Array.isArray(value)) return Promise.all(value.map((v) => this.substituteJson(v) as Promise<JsonValue>));
+    if (Array.isArray(value))
+      return Promise.all(value.map((v) => this.substituteJson(v) as Promise<JsonValue>));
     if (value && typeof value === "object") {
       const out: Record<string, JsonValue> = {};
       for (const [k, v] of Object.entries(value)) out[k] = (await this.substituteJson(v)) as JsonValue;
@@ -184,11 +208,20 @@ export class ProductionTester {
         const login = source.login;
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(login.headers ?? {})) headers[k] = await this.substitute(v);
-        const body = login.body === undefined ? undefined : JSON.stringify(await this.substituteJson(login.body));
+        const body =
+          login.body === undefined ? undefined : JSON.stringify(await this.substituteJson(login.body));
         if (body !== undefined) headers["content-type"] ??= "application/json";
-        const res = await this.request(new URL(login.path, baseUrl).href, { method: login.method, headers, ...(body !== undefined ? { body } : {}) });
+        const res = await this.request(new URL(login.path, baseUrl).href, {
+          method: login.method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+        });
         if (res.status < 200 || res.status > 299) {
-          return { ok: false, message: `${login.method} ${login.path}: expected 2xx, got ${res.status}`, details: { status: res.status } };
+          return {
+            ok: false,
+            message: `${login.method} ${login.path}: expected 2xx, got ${res.status}`,
+            details: { status: res.status },
+          };
         }
         if ("header" in login.token) {
           token = res.headers[login.token.header.toLowerCase()];
@@ -200,10 +233,14 @@ export class ProductionTester {
             token = undefined;
           }
         }
-        const where = "header" in login.token ? `header ${login.token.header}` : `JSON field ${login.token.json}`;
+        const where =
+          "header" in login.token ? `header ${login.token.header}` : `JSON field ${login.token.json}`;
         return token
           ? { ok: true, message: `${login.method} ${login.path} issued a token (${where})` }
-          : { ok: false, message: `${login.method} ${login.path} answered ${res.status} without a token in ${where}` };
+          : {
+              ok: false,
+              message: `${login.method} ${login.path} answered ${res.status} without a token in ${where}`,
+            };
       }),
     );
     const route = auth.protectedRoute;
@@ -213,7 +250,10 @@ export class ProductionTester {
         const res = await this.request(url, { method: route.method });
         return route.unauthorizedStatus.includes(res.status)
           ? { ok: true, message: `${route.method} ${route.path} without a token was refused (${res.status})` }
-          : { ok: false, message: `${route.method} ${route.path} without a token: expected ${route.unauthorizedStatus.join(" or ")}, got ${res.status}` };
+          : {
+              ok: false,
+              message: `${route.method} ${route.path} without a token: expected ${route.unauthorizedStatus.join(" or ")}, got ${res.status}`,
+            };
       }),
     );
     results.push(
@@ -223,7 +263,10 @@ export class ProductionTester {
         const res = await this.request(url, { method: route.method, headers: { [auth.header]: value } });
         return res.status === route.expectStatus
           ? { ok: true, message: `${route.method} ${route.path} with the token answered ${res.status}` }
-          : { ok: false, message: `${route.method} ${route.path} with the token: expected ${route.expectStatus}, got ${res.status}` };
+          : {
+              ok: false,
+              message: `${route.method} ${route.path} with the token: expected ${route.expectStatus}, got ${res.status}`,
+            };
       }),
     );
     return results;
@@ -249,7 +292,11 @@ export class ProductionTester {
       const details = { samples: budget.samples, p50Ms: p50, p95Ms: p95, failures };
       return over.length
         ? { ok: false, message: `GET ${budget.path}: ${over.join(", ")}`, details }
-        : { ok: true, message: `GET ${budget.path}: p50 ${p50} ms, p95 ${p95} ms over ${budget.samples} requests`, details };
+        : {
+            ok: true,
+            message: `GET ${budget.path}: p50 ${p50} ms, p95 ${p95} ms over ${budget.samples} requests`,
+            details,
+          };
     });
   }
 
@@ -277,8 +324,16 @@ export class ProductionTester {
       const rate = failed / burst.requests;
       const details = { requests: burst.requests, concurrency: burst.concurrency, failed, statuses };
       return rate > burst.maxErrorRate
-        ? { ok: false, message: `${failed} of ${burst.requests} concurrent requests to ${burst.path} failed`, details }
-        : { ok: true, message: `${burst.requests} requests to ${burst.path}, ${burst.concurrency} at a time: ${failed} failed`, details };
+        ? {
+            ok: false,
+            message: `${failed} of ${burst.requests} concurrent requests to ${burst.path} failed`,
+            details,
+          }
+        : {
+            ok: true,
+            message: `${burst.requests} requests to ${burst.path}, ${burst.concurrency} at a time: ${failed} failed`,
+            details,
+          };
     });
   }
 }
@@ -300,7 +355,9 @@ export interface WaitUntilLiveOptions {
  * Polls the health check with backoff (100 ms, growing 1.5x to 2 s) until the new version answers,
  * instead of a fixed sleep. Throws `ERR_NOT_LIVE` with the last observation on timeout.
  */
-export async function waitUntilLive(options: WaitUntilLiveOptions): Promise<{ attempts: number; elapsedMs: number }> {
+export async function waitUntilLive(
+  options: WaitUntilLiveOptions,
+): Promise<{ attempts: number; elapsedMs: number }> {
   const http = options.http ?? defaultHttpClient;
   const clock = options.clock ?? systemClock;
   const health = options.health ?? defaultProductionTests.health;
@@ -313,7 +370,10 @@ export async function waitUntilLive(options: WaitUntilLiveOptions): Promise<{ at
   for (;;) {
     attempts++;
     try {
-      const res = await http(url, { timeoutMs: Math.min(10_000, timeoutMs), ...(options.signal ? { signal: options.signal } : {}) });
+      const res = await http(url, {
+        timeoutMs: Math.min(10_000, timeoutMs),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       const problem = ProductionTester.judgeHealth(res, health);
       if (!problem && (options.expectVersion === undefined || res.body.includes(options.expectVersion))) {
         return { attempts, elapsedMs: clock.now() - started };

@@ -18,7 +18,8 @@ beforeAll(async () => {
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(JSON.stringify(body));
     };
-    if (url.pathname === "/health") return healthy ? send(200, { ok: true, version, host: req.headers.host }) : send(503, { ok: false });
+    if (url.pathname === "/health")
+      return healthy ? send(200, { ok: true, version, host: req.headers.host }) : send(503, { ok: false });
     if (url.pathname === "/token" && req.method === "POST") {
       let body = "";
       req.on("data", (c) => (body += c));
@@ -30,7 +31,9 @@ beforeAll(async () => {
       return;
     }
     if (url.pathname === "/me") {
-      return req.headers.authorization === `Bearer ${TOKEN}` ? send(200, { user: "me" }) : send(401, { error: "no" });
+      return req.headers.authorization === `Bearer ${TOKEN}`
+        ? send(200, { user: "me" })
+        : send(401, { error: "no" });
     }
     if (url.pathname === "/flaky") return Math.random() < 2 ? send(500, {}) : send(200, {});
     send(404, {});
@@ -40,17 +43,29 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const tests = (t: Partial<ProductionTests>): ProductionTests => ({ health: { path: "/health", expectStatus: 200 }, ...t });
+const tests = (t: Partial<ProductionTests>): ProductionTests => ({
+  health: { path: "/health", expectStatus: 200 },
+  ...t,
+});
 
 describe("ProductionTester", () => {
   it("passes health, JSON fields, auth flow, latency and burst against a live server", async () => {
-    const tester = new ProductionTester({ secret: async (n) => (n === "ADMIN_PASSWORD" ? "hunter2-secret" : undefined) });
+    const tester = new ProductionTester({
+      secret: async (n) => (n === "ADMIN_PASSWORD" ? "hunter2-secret" : undefined),
+    });
     const report = await tester.runProductionTests(
       base,
       tests({
         health: { path: "/health", expectStatus: 200, expectJson: { ok: true, version: "v1" } },
         auth: {
-          token: { login: { method: "POST", path: "/token", body: { password: "${secret:ADMIN_PASSWORD}" }, token: { json: "data.token" } } },
+          token: {
+            login: {
+              method: "POST",
+              path: "/token",
+              body: { password: "${secret:ADMIN_PASSWORD}" },
+              token: { json: "data.token" },
+            },
+          },
           header: "Authorization",
           scheme: "Bearer",
           protectedRoute: { method: "GET", path: "/me", expectStatus: 200, unauthorizedStatus: [401, 403] },
@@ -68,7 +83,10 @@ describe("ProductionTester", () => {
       ["burst", true],
     ]);
     expect(report.ok).toBe(true);
-    expect(report.checks.find((c) => c.id === "latency")?.details).toMatchObject({ samples: 10, failures: 0 });
+    expect(report.checks.find((c) => c.id === "latency")?.details).toMatchObject({
+      samples: 10,
+      failures: 0,
+    });
     expect(JSON.stringify(report)).not.toContain("hunter2-secret");
     expect(JSON.stringify(report)).not.toContain(TOKEN);
   });
@@ -82,8 +100,16 @@ describe("ProductionTester", () => {
       }),
     );
     expect(report.ok).toBe(false);
-    expect(report.checks[0]).toMatchObject({ id: "health", ok: false, message: expect.stringContaining('expected "v2", got "v1"') });
-    expect(report.checks[1]).toMatchObject({ id: "burst", ok: false, details: { failed: 4, statuses: { 500: 4 } } });
+    expect(report.checks[0]).toMatchObject({
+      id: "health",
+      ok: false,
+      message: expect.stringContaining('expected "v2", got "v1"'),
+    });
+    expect(report.checks[1]).toMatchObject({
+      id: "burst",
+      ok: false,
+      details: { failed: 4, statuses: { 500: 4 } },
+    });
   });
 
   it("a connection error is a failed check, not a crash", async () => {
