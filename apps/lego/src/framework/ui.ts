@@ -1,0 +1,204 @@
+import type { Clock, LegoError, LogFields, Logger, Redactor } from "@lego/core";
+import { paint, type StyleFormat, stripAnsi } from "./color.ts";
+import { createTaskList, type TaskList } from "./tasks.ts";
+
+/** A writable text stream: `process.stdout`, or a fake one in tests. */
+export interface TextStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean | undefined;
+  columns?: number | undefined;
+}
+
+/**
+ * The renderer a command talks to. stdout carries the result only; everything else (notes,
+ * warnings, task lists, errors) goes to stderr. With `--json`, stdout carries exactly one JSON
+ * document, written by the framework.
+ */
+export interface Ui {
+  readonly json: boolean;
+  /** Whether stderr is coloured; style with {@link Ui.style}, which is a no-op when colour is off. */
+  readonly color: boolean;
+  /** Colours text (node:util `styleText`) when colour is on for the stream it is written to. */
+  style(format: StyleFormat, text: string): string;
+  /** A line of the human result, on stdout. In `--json` mode it goes to stderr, to keep stdout one document. */
+  print(text?: string): void;
+  /** A progress note on stderr. */
+  info(text: string): void;
+  /** A success note on stderr (green check). */
+  success(text: string): void;
+  /** A warning on stderr. */
+  warn(text: string): void;
+  /** A debug line on stderr, shown only with `--debug`. */
+  debug(text: string): void;
+  /** A task list for long work (live on a terminal, plain lines otherwise). */
+  tasks(): TaskList;
+}
+
+/** What the framework needs from a renderer beyond what commands see. */
+export interface Renderer extends Ui {
+  /** Writes the command's result: the JSON document, or the human rendering. */
+  result(data: unknown, human: ((data: unknown, ui: Ui) => void) | undefined): void;
+  /** Writes an error: the JSON document, or one or two lines (a stack only with `--debug`). */
+  error(error: LegoError): void;
+  /** Writes raw text (help) to stdout. */
+  raw(text: string): void;
+  /** A Logger writing through this renderer. */
+  logger(): Logger;
+  /** Stops live redraws. */
+  end(): void;
+}
+
+/** Options of {@link createRenderer}. */
+export interface RendererOptions {
+  stdout: TextStream;
+  stderr: TextStream;
+  json: boolean;
+  debug: boolean;
+  colorStdout: boolean;
+  colorStderr: boolean;
+  /** Live task lists: stderr is a terminal and not `--json`. */
+  live: boolean;
+  clock: Clock;
+  redactor: Redactor;
+}
+
+/**
+ * Creates the human / JSON renderer. Every byte written passes through the redactor, so a secret
+ * registered by a command cannot reach the terminal even by mistake.
+ */
+export function createRenderer(options: RendererOptions): Renderer {
+  const { stdout, stderr, json, debug, redactor } = options;
+  const color = options.colorStderr;
+  let live: (TaskList & { clearLive(): void; drawLive(): void }) | undefined;
+
+  const toErr = (text: string): void => {
+    const clean = redactor.redact(color ? text : stripAnsi(text));
+    live?.clearLive();
+    stderr.write(clean.endsWith("\n") ? clean : `${clean}\n`);
+    live?.drawLive();
+  };
+  const toOut = (text: string): void => {
+    if (json) {
+      toErr(text);
+      return;
+    }
+    const clean = redactor.redact(options.colorStdout ? text : stripAnsi(text));
+    stdout.write(clean.endsWith("\n") ? clean : `${clean}\n`);
+  };
+  const mark = (symbol: string, format: StyleFormat, text: string): string =>
+    `${paint(color, format, symbol)} ${text}`;
+
+  const ui: Renderer = {
+    json,
+    color,
+    style: (format, text) => paint(options.colorStdout || color, format, text),
+    print: (text = "") => toOut(text),
+    info: (text) => toErr(text),
+    success: (text) => toErr(mark("✓", "green", text)),
+    warn: (text) => toErr(mark("!", "yellow", text)),
+    debug: (text) => {
+      if (debug) toErr(paint(color, "dim", text));
+    },
+    tasks() {
+      live?.end();
+      const list = createTaskList({
+        write: (text) => stderr.write(redactor.redact(color ? text : stripAnsiKeepCursor(text))),
+        color,
+        live: options.live,
+        columns: stderr.columns,
+        clock: options.clock,
+      });
+      live = list;
+      return list;
+    },
+    result(data, human) {
+      ui.end();
+      if (json) {
+        stdout.write(`${redactor.redact(JSON.stringify({ ok: true, data: data ?? null }))}\n`);
+        return;
+      }
+      if (human) human(data, ui);
+      else if (data !== undefined && data !== null) toOut(formatValue(data));
+    },
+    error(error) {
+      ui.end();
+      if (json) {
+        const body = {
+          code: error.code,
+          message: error.message,
+          ...(error.hint ? { hint: error.hint } : {}),
+          exitCode: error.exitCode,
+          ...(error.details ? { details: error.details } : {}),
+        };
+        stdout.write(`${redactor.redact(JSON.stringify({ ok: false, error: body }))}\n`);
+      }
+      toErr(mark("✗", "red", error.message));
+      if (error.hint) toErr(`  ${paint(color, "dim", error.hint)}`);
+      if (debug) {
+        toErr(paint(color, "dim", `  code: ${error.code}, exit code: ${error.exitCode}`));
+        let current: unknown = error;
+        let depth = 0;
+        while (current instanceof Error && depth < 5) {
+          if (current.stack)
+            toErr(paint(color, "dim", depth === 0 ? current.stack : `Caused by: ${current.stack}`));
+          current = current.cause;
+          depth++;
+        }
+      } else if (error.kind === "system") {
+        toErr(`  ${paint(color, "dim", "Run again with --debug for details.")}`);
+      }
+    },
+    raw(text) {
+      toOut(text);
+    },
+    logger() {
+      const at =
+        (level: "debug" | "info" | "warn" | "error") =>
+        (message: string, fields?: LogFields): void => {
+          const suffix = fields && debug ? ` ${JSON.stringify(fields)}` : "";
+          if (level === "debug") ui.debug(message + suffix);
+          else if (level === "info") ui.info(message + suffix);
+          else if (level === "warn") ui.warn(message + suffix);
+          else toErr(mark("✗", "red", message + suffix));
+        };
+      return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+    },
+    end() {
+      live?.end();
+      live = undefined;
+    },
+  };
+  return ui;
+}
+
+// Task-list redraws need their cursor escapes even when colour is off; only SGR (colour) goes.
+function stripAnsiKeepCursor(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+/**
+ * The default human rendering of a result with no `human` renderer: `key: value` lines, nested
+ * objects indented, arrays as `- item` lines.
+ */
+export function formatValue(value: unknown, indent = ""): string {
+  if (value === null || value === undefined) return `${indent}-`;
+  if (typeof value !== "object") return `${indent}${String(value)}`;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return `${indent}(none)`;
+    return value
+      .map((item) =>
+        item !== null && typeof item === "object"
+          ? `${indent}-\n${formatValue(item, `${indent}  `)}`
+          : `${indent}- ${String(item)}`,
+      )
+      .join("\n");
+  }
+  return Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) =>
+      v !== null && typeof v === "object"
+        ? `${indent}${k}:\n${formatValue(v, `${indent}  `)}`
+        : `${indent}${k}: ${v === null ? "-" : String(v)}`,
+    )
+    .join("\n");
+}
