@@ -1,0 +1,176 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { portfolioStateDir, type Redactor, readJsonFile, writeFileAtomic } from "@lego/core";
+import type { TestReport } from "./tester.ts";
+
+/** One step of a service's pipeline, as it appears in the timeline. */
+export interface StepRecord {
+  name: string;
+  status: "ok" | "failed" | "skipped";
+  startedAt: string;
+  durationMs: number;
+  message?: string;
+}
+
+/** What happened to one service in a run. */
+export interface ServiceRunReport {
+  service: string;
+  environment: string;
+  scriptName: string;
+  ok: boolean;
+  versionBefore?: string | null;
+  versionAfter?: string | null;
+  url?: string;
+  steps: StepRecord[];
+  tests?: TestReport;
+  rolledBack?: boolean;
+  error?: { code: string; message: string; hint?: string };
+}
+
+/** The report of a whole run: `.lego/runs/<run-id>/report.{json,md,html}`. */
+export interface RunReport {
+  runId: string;
+  command: string;
+  target: { kind: string; apiBaseUrl?: string };
+  who: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  ok: boolean;
+  dryRun?: boolean;
+  services: ServiceRunReport[];
+}
+
+const esc = (s: unknown) =>
+  String(s ?? "")
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;");
+const badge = (ok: boolean) =>
+  `<span class="badge ${ok ? "pass" : "fail"}">${ok ? "passed" : "failed"}</span>`;
+const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
+
+/** Renders the report as Markdown (for PRs and chat). */
+export function renderReportMarkdown(report: RunReport): string {
+  const lines = [
+    `# ${report.ok ? "✅" : "❌"} ${report.command} — run ${report.runId}`,
+    "",
+    `- target: ${report.target.kind}${report.target.apiBaseUrl ? ` (${report.target.apiBaseUrl})` : ""}`,
+    `- by: ${report.who}`,
+    `- started: ${report.startedAt}, took ${ms(report.durationMs)}`,
+    "",
+  ];
+  for (const s of report.services) {
+    lines.push(`## ${s.ok ? "✅" : "❌"} ${s.service} (${s.environment})`, "");
+    if (s.url) lines.push(`- URL: ${s.url}`);
+    lines.push(
+      `- script: ${s.scriptName}`,
+      `- version: ${s.versionBefore ?? "none"} → ${s.versionAfter ?? "none"}`,
+    );
+    if (s.rolledBack) lines.push("- rolled back to the previous version");
+    if (s.error)
+      lines.push(`- error: ${s.error.code}: ${s.error.message}${s.error.hint ? ` (${s.error.hint})` : ""}`);
+    lines.push("", "| step | status | time | note |", "| --- | --- | --- | --- |");
+    for (const step of s.steps)
+      lines.push(
+        `| ${step.name} | ${step.status} | ${ms(step.durationMs)} | ${(step.message ?? "").replaceAll("|", "\\|")} |`,
+      );
+    if (s.tests) {
+      lines.push("", "| check | result | note |", "| --- | --- | --- |");
+      for (const c of s.tests.checks)
+        lines.push(`| ${c.id} | ${c.ok ? "pass" : "FAIL"} | ${c.message.replaceAll("|", "\\|")} |`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+/** Renders the report as one self-contained HTML file: a timeline of steps and the test results. */
+export function renderReportHtml(report: RunReport): string {
+  const start = Date.parse(report.startedAt);
+  const total = Math.max(1, report.durationMs);
+  const services = report.services
+    .map((s) => {
+      const bars = s.steps
+        .map((step) => {
+          const left = ((Date.parse(step.startedAt) - start) / total) * 100;
+          const width = Math.max(0.5, (step.durationMs / total) * 100);
+          return `<div class="row" data-step="${esc(step.name)}" data-status="${step.status}"><span class="label">${esc(step.name)}</span><span class="track"><span class="bar ${step.status}" style="left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></span></span><span class="time">${ms(step.durationMs)}</span><span class="note">${esc(step.message)}</span></div>`;
+        })
+        .join("\n");
+      const checks = s.tests
+        ? `<table class="checks"><thead><tr><th>check</th><th>result</th><th>time</th><th>note</th></tr></thead><tbody>${s.tests.checks
+            .map(
+              (c) =>
+                `<tr data-check="${esc(c.id)}" class="${c.ok ? "pass" : "fail"}"><td>${esc(c.id)}</td><td>${c.ok ? "pass" : "FAIL"}</td><td>${ms(c.durationMs)}</td><td>${esc(c.message)}</td></tr>`,
+            )
+            .join("")}</tbody></table>`
+        : '<p class="muted">No production tests ran.</p>';
+      return `<section class="service ${s.ok ? "ok" : "failed"}" data-service="${esc(s.service)}">
+<h2>${badge(s.ok)} ${esc(s.service)} <small>${esc(s.environment)} · ${esc(s.scriptName)}</small></h2>
+<p>${s.url ? `<a href="${esc(s.url)}">${esc(s.url)}</a> · ` : ""}version ${esc(s.versionBefore ?? "none")} → ${esc(s.versionAfter ?? "none")}${s.rolledBack ? " · <strong>rolled back</strong>" : ""}</p>
+${s.error ? `<p class="error">${esc(s.error.code)}: ${esc(s.error.message)}${s.error.hint ? `<br><em>${esc(s.error.hint)}</em>` : ""}</p>` : ""}
+<div class="timeline">${bars}</div>
+${checks}
+</section>`;
+    })
+    .join("\n");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>lego ${esc(report.command)} — ${esc(report.runId)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:980px;padding:0 1rem;color:#1d1d1f}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-bottom:.2rem}small,.muted{color:#6e6e73}
+.meta{color:#444}.service{border:1px solid #ddd;border-radius:8px;padding:.8rem 1rem;margin:1rem 0}
+.service.failed{border-color:#d70015}.error{color:#d70015}
+.row{display:grid;grid-template-columns:9rem 1fr 4.5rem 18rem;gap:.5rem;align-items:center;margin:.15rem 0}
+.track{position:relative;height:12px;background:#f2f2f7;border-radius:3px}
+.bar{position:absolute;top:0;height:12px;border-radius:3px}.bar.ok{background:#34c759}.bar.failed{background:#ff3b30}.bar.skipped{background:#c7c7cc}
+.note{color:#555;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+table{border-collapse:collapse;margin-top:.6rem;width:100%}td,th{border-bottom:1px solid #eee;padding:.25rem .4rem;text-align:left}
+tr.fail td{color:#d70015}
+.badge{display:inline-block;font-size:.7em;text-transform:uppercase;letter-spacing:.05em;padding:.15em .5em;border-radius:4px;color:#fff;vertical-align:middle}.badge.pass{background:#248a3d}.badge.fail{background:#d70015}
+</style></head>
+<body>
+<h1 id="title">${badge(report.ok)} lego ${esc(report.command)}</h1>
+<p class="meta">run <code id="run-id">${esc(report.runId)}</code> · target ${esc(report.target.kind)}${report.target.apiBaseUrl ? ` (${esc(report.target.apiBaseUrl)})` : ""} · by ${esc(report.who)} · ${esc(report.startedAt)} · ${ms(report.durationMs)}${report.dryRun ? " · dry run" : ""}</p>
+${services}
+</body></html>
+`;
+}
+
+/**
+ * Writes `report.json`, `report.md` and `report.html` into `.lego/runs/<run-id>/`, each atomically.
+ * The redactor is applied to every file as a last guard.
+ */
+export async function writeRunReport(root: string, report: RunReport, redactor?: Redactor): Promise<string> {
+  const dir = join(portfolioStateDir(root), "runs", report.runId);
+  const guard = (text: string) => (redactor ? redactor.redact(text) : text);
+  await writeFileAtomic(join(dir, "report.json"), guard(`${JSON.stringify(report, null, 2)}\n`));
+  await writeFileAtomic(join(dir, "report.md"), guard(renderReportMarkdown(report)));
+  await writeFileAtomic(join(dir, "report.html"), guard(renderReportHtml(report)));
+  return dir;
+}
+
+/** Lists the runs of a portfolio, newest first, from their reports. */
+export async function listRuns(root: string): Promise<RunReport[]> {
+  const dir = join(portfolioStateDir(root), "runs");
+  let ids: string[];
+  try {
+    ids = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const reports: RunReport[] = [];
+  for (const id of ids.sort().reverse()) {
+    const report = await readJsonFile<RunReport>(join(dir, id, "report.json"));
+    if (report) reports.push(report);
+  }
+  return reports;
+}
+
+/** Reads one run's report, or undefined. */
+export function readRunReport(root: string, runId: string): Promise<RunReport | undefined> {
+  return readJsonFile<RunReport>(join(portfolioStateDir(root), "runs", runId, "report.json"));
+}
