@@ -1,2 +1,38 @@
-/** Finds the services of a portfolio (on disk and in the account), resolves a user's argument to one, and validates before deploy. */
-export const packageName = "@lego/discovery";
+/**
+ * @lego/discovery: finds the services of a portfolio (on disk and in the Cloudflare account), resolves a
+ * user's argument to one of them, caches what it found, and validates before deploy.
+ */
+
+export type { CacheEntryOptions, ConfigurationCacheOptions, InputStamp } from "./cache.ts";
+export { CACHE_FORMAT, ConfigurationCacheManager, inputsUnchanged, stampInputs } from "./cache.ts";
+export type { DomainConfigResult } from "./domain-config.ts";
+export { DOMAIN_CONFIG_FILES, readDomainConfigExports } from "./domain-config.ts";
+export { DiscoveryErrorCode } from "./errors.ts";
+export { expandFolderGlobs } from "./glob.ts";
+export type { DependencyEdge, DependencyGraph } from "./graph.ts";
+export { buildDependencyGraph, formatCycle, topologicalOrder, transitiveDependencies } from "./graph.ts";
+export type { KeyPath } from "./key-path.ts";
+export { formatKeyPath } from "./key-path.ts";
+export type { Portfolio, PortfolioService, ServiceEnvironment } from "./model.ts";
+export type { LoadedModule, ModuleLoader } from "./module-loader.ts";
+export { createModuleLoader } from "./module-loader.ts";
+export type { ScanPortfolioOptions } from "./portfolio.ts";
+export { DEFAULT_SERVICE_PATTERNS, LEGO_CONFIG_FILES, scanPortfolio } from "./portfolio.ts";
+export type { MatchKind, ResolvedService } from "./resolve.ts";
+export { closeNames, matchServices, resolveService } from "./resolve.ts";
+export type {
+  ConfigProblem,
+  D1DatabaseBinding,
+  ParseWranglerResult,
+  ServiceBinding,
+  WranglerConfig,
+  WranglerEnvironment,
+  WranglerRoute,
+} from "./wrangler-config.ts";
+export {
+  hostnameOfPattern,
+  normalizeWranglerConfig,
+  parseConfigText,
+  parseWranglerConfig,
+  WRANGLER_CONFIG_FILES,
+} from "./wrangler-config.ts";
