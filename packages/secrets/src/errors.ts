@@ -1,0 +1,34 @@
+/**
+ * The codes @lego/secrets throws. Codes are never renamed once released; messages may change.
+ * No error of this package ever carries a secret value or a token, in its message, hint or details.
+ */
+export const SecretsErrorCode = [
+  /** The passphrase does not open the vault (exit 3). */
+  "ERR_VAULT_PASSPHRASE",
+  /** The vault file was modified: its authentication tag or structure does not check out (exit 3). */
+  "ERR_VAULT_TAMPERED",
+  /** The vault file has a format or version this Lego cannot read (exit 3). */
+  "ERR_VAULT_UNSUPPORTED",
+  /** A new vault passphrase is too short (exit 2). */
+  "ERR_VAULT_PASSPHRASE_WEAK",
+  /** The vault file cannot be read or written (permissions, disk) (exit 1). */
+  "ERR_VAULT_IO",
+  /** An API token given to `lego token set` is empty or has whitespace inside (exit 2). */
+  "ERR_TOKEN_INVALID",
+  /** A secret type named in `--types` is unknown (exit 2). */
+  "ERR_SECRET_TYPE_UNKNOWN",
+  /** A custom secret spec (length, alphabet) is invalid (exit 2). */
+  "ERR_SECRET_SPEC_INVALID",
+  /** A secret name is not a valid binding name (exit 2). */
+  "ERR_SECRET_NAME_INVALID",
+  /** Required secrets are missing in the target environment (exit 2); the hint names the command to set them. */
+  "ERR_SECRETS_MISSING",
+  /** A value that must come from the vault was never persisted there (exit 2). */
+  "ERR_SECRET_NOT_PERSISTED",
+  /** `sync` was not confirmed (no `--yes`, or the answer was no) (exit 2). */
+  "ERR_SYNC_NOT_CONFIRMED",
+  /** Generated values would be thrown away: nothing persists, pushes or reveals them (exit 2). */
+  "ERR_NOTHING_TO_KEEP",
+] as const;
+/** One of {@link SecretsErrorCode}. */
+export type SecretsErrorCode = (typeof SecretsErrorCode)[number];
