@@ -1,7 +1,8 @@
 /**
  * How one of the seed's binaries maps onto `lego` command words:
- * `lego <prefix…> <verbs[word] or word> <rest…>`, with `defaultVerb` inserted when the first word is
- * missing (or, when `verbs` is given, is not one of them: `lego-deploy my-service` is a deploy).
+ * `lego <prefix…> <verbs[word] or word> <rest…>`, where `word` is the first argument, with
+ * `defaultVerb` inserted when the first argument is a flag or absent (or, when `verbs` is given, is
+ * not one of them: `lego-deploy my-service` is a deploy).
  */
 export interface SeedAlias {
   /** Words put in front of everything (`["db"]` for `lego-db`). */
@@ -69,11 +70,11 @@ export function seedAliasFor(binName: string | undefined): { name: string; alias
  * expandSeedAlias(seedAliases["lego-db"]!, ["migrate", "api"]); // ["db", "migrate", "api"]
  */
 export function expandSeedAlias(alias: SeedAlias, argv: readonly string[]): string[] {
-  const end = argv.indexOf("--");
-  const index = argv.findIndex((t, i) => (end === -1 || i < end) && !t.startsWith("-"));
-  const word = index === -1 ? undefined : argv[index];
+  // The seed's verbs always come first (`lego-db migrate x`); a flag first means "no verb".
+  const first = argv[0];
+  const word = first !== undefined && !first.startsWith("-") ? first : undefined;
   const mapped = word !== undefined && alias.verbs ? alias.verbs[word] : undefined;
-  if (mapped) return [...alias.prefix, ...argv.slice(0, index), ...mapped, ...argv.slice(index + 1)];
+  if (mapped) return [...alias.prefix, ...mapped, ...argv.slice(1)];
   const useDefault = alias.defaultVerb && (word === undefined || alias.verbs !== undefined);
   return [...alias.prefix, ...(useDefault ? (alias.defaultVerb ?? []) : []), ...argv];
 }

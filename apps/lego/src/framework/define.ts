@@ -59,7 +59,7 @@ export interface LegoCommand<A extends ArgsDef = ArgsDef, R = unknown> {
   args: A;
   run(ctx: CommandContext, args: ParsedArgs<A>): Promise<R>;
   /** Renders the result for people: `ui.print` goes to stdout. Without it, the result is printed as YAML-ish lines. */
-  human?: ((result: R, ui: Ui) => void) | undefined;
+  human?(result: R, ui: Ui): void;
 }
 
 /** A group of commands (`lego local …`). */
