@@ -2,6 +2,10 @@
 export { defineDomains } from "./define.ts";
 export type { ConfigIssue, RuntimeConfigErrorOptions } from "./errors.ts";
 export { RuntimeConfigError, RuntimeErrorCode } from "./errors.ts";
+export type { FeatureFlagManagerOptions, FlagSource } from "./flags.ts";
+export { FeatureFlagManager, RuntimeBindings } from "./flags.ts";
+export type { FeatureGuard, FeatureGuardOptions, Handler } from "./guard.ts";
+export { featureDisabledResponse } from "./guard.ts";
 export type { DomainConfigDefaults, ValidateOptions, ValidationResult } from "./schema/domain-config.ts";
 export {
   createDomainConfigSchema,
@@ -13,6 +17,14 @@ export {
   validateDomainConfig,
   validateDomains,
 } from "./schema/domain-config.ts";
+export type {
+  InitializeOptions,
+  InitializeServiceOptions,
+  Resolution,
+  Service,
+  ServiceContext,
+} from "./service.ts";
+export { createFeatureGuard, createService, initializeService, registerDomains } from "./service.ts";
 export type {
   AuthTest,
   AuthTestInput,
