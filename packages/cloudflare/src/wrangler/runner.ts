@@ -1,0 +1,556 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import type { Logger } from "@lego/core";
+import { createNullLogger, ExitCode, InterruptedError, LegoError, UsageError } from "@lego/core";
+import { execa } from "execa";
+import { INVALID_TOKEN_CF_CODES, type Redact, redactor } from "../errors.ts";
+import {
+  findRecord,
+  parseWranglerOutput,
+  type WranglerDeployRecord,
+  type WranglerOutputRecord,
+  type WranglerVersionUploadRecord,
+} from "./output.ts";
+
+/** What the runner needs of a target: where the API is and how to authenticate. A `Target` fits. */
+export interface WranglerTarget {
+  apiBaseUrl: string;
+  token: string;
+  accountId?: string | undefined;
+}
+
+/** Options of {@link createWranglerRunner}. */
+export interface WranglerRunnerOptions {
+  /** Path to wrangler's JS entry (`wrangler-dist/cli.js` or `bin/wrangler.js`). Default: the pinned dependency. */
+  wranglerBin?: string | undefined;
+  /** The Node that runs wrangler. Default `process.execPath` (wrangler 4.164 needs Node >= 22.12). */
+  nodePath?: string | undefined;
+  /** Default working directory (the service folder). */
+  cwd: string;
+  target: WranglerTarget;
+  logger?: Logger | undefined;
+  /** Cancels every command of this runner. */
+  signal?: AbortSignal | undefined;
+  /**
+   * A Lego-owned folder for wrangler's config home, Node's compile cache and temp files (apps pass
+   * `$LEGO_HOME/wrangler`, so the compile cache survives). Default: a temp folder per runner, removed
+   * by `dispose()`.
+   */
+  stateDir?: string | undefined;
+  /**
+   * Environment passed through to wrangler (apps pass `process.env`; it provides PATH and HOME).
+   * Cloudflare credentials and wrangler output settings in it are dropped: the target decides.
+   * Default: nothing.
+   */
+  baseEnv?: Record<string, string | undefined> | undefined;
+  /** Kill a command after this many ms. Default 10 minutes. */
+  timeoutMs?: number | undefined;
+  /** Lines of stderr kept in ERR_WRANGLER_FAILED. Default 40. */
+  stderrTailLines?: number | undefined;
+}
+
+/** Options of {@link WranglerRunner.run}. */
+export interface WranglerRunOptions {
+  cwd?: string | undefined;
+  /** Extra environment variables (never secrets: use `stdin`). The offline settings and credentials win. */
+  env?: Record<string, string> | undefined;
+  /** Written to wrangler's stdin, then closed. The way secret values travel. */
+  stdin?: string | undefined;
+  /** Values to redact from the output and errors besides the token (e.g. the secret on stdin). */
+  secrets?: string[] | undefined;
+  /** Read `WRANGLER_OUTPUT_FILE_PATH` records. Default true. */
+  outputFile?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** The outcome of a successful command. */
+export interface WranglerRunResult {
+  /** `["wrangler", ...args]`: safe to log (no secret is ever in argv). */
+  command: string[];
+  exitCode: number;
+  /** Redacted. */
+  stdout: string;
+  /** Redacted. */
+  stderr: string;
+  /** The ND-JSON records wrangler wrote, in order. */
+  records: WranglerOutputRecord[];
+  durationMs: number;
+}
+
+/** Where a command acts: a service folder and a wrangler environment (`--env`). */
+export interface WranglerScope {
+  /** Folder holding the wrangler config. Default: the runner's cwd. */
+  cwd?: string | undefined;
+  /** Wrangler environment (`--env`); `""` is the top level. Omitted: wrangler's default. */
+  env?: string | undefined;
+  /** Path to the wrangler config, relative to cwd (`--config`). */
+  config?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** The result of {@link WranglerRunner.deploy}. */
+export interface DeployResult {
+  workerName: string | null;
+  /** `undefined` on a dry run. */
+  versionId: string | undefined;
+  targets: string[];
+  wranglerEnvironment: string | undefined;
+  record: WranglerDeployRecord;
+  run: WranglerRunResult;
+}
+
+/** The result of {@link WranglerRunner.versionsUpload}. */
+export interface VersionUploadResult {
+  workerName: string | null;
+  versionId: string;
+  previewUrl: string | undefined;
+  record: WranglerVersionUploadRecord;
+  run: WranglerRunResult;
+}
+
+/** Which D1 database, in a service folder. */
+export interface D1Scope extends WranglerScope {
+  /** Binding name, database name or id, as wrangler accepts it. */
+  database: string;
+}
+
+/**
+ * Runs the pinned wrangler with argv arrays (never a shell), against the target's API base URL with
+ * the offline environment (no metrics, no banner, no update check, config under a Lego-owned folder),
+ * secret values on stdin, results from `WRANGLER_OUTPUT_FILE_PATH`.
+ */
+export interface WranglerRunner {
+  /** The JS entry that runs. */
+  readonly wranglerBin: string;
+  /** Runs `wrangler ...args`; throws ERR_WRANGLER_FAILED on a non-zero exit, InterruptedError on cancel. */
+  run(args: string[], options?: WranglerRunOptions): Promise<WranglerRunResult>;
+  /** `wrangler --version`, e.g. "4.164.0". */
+  version(options?: { signal?: AbortSignal | undefined }): Promise<string>;
+  /** `wrangler whoami` (stdout). */
+  whoami(options?: WranglerScope): Promise<string>;
+  /** `wrangler deploy`; `dryRun` with `outdir` makes no API call and writes the bundle. */
+  deploy(
+    options?: WranglerScope & {
+      dryRun?: boolean | undefined;
+      outdir?: string | undefined;
+      /** Worker name override (`--name`). */
+      name?: string | undefined;
+      /** Annotation on the new deployment (`--message`). */
+      message?: string | undefined;
+    },
+  ): Promise<DeployResult>;
+  /** `wrangler versions upload`: a new version that serves no traffic yet. */
+  versionsUpload(
+    options?: WranglerScope & {
+      name?: string | undefined;
+      message?: string | undefined;
+      tag?: string | undefined;
+    },
+  ): Promise<VersionUploadResult>;
+  /** `wrangler rollback <versionId> -y --message <message>`. */
+  rollback(
+    options: WranglerScope & { versionId: string; message: string; name?: string | undefined },
+  ): Promise<WranglerRunResult>;
+  /** `wrangler secret put <key>` with the value on stdin. Note: wrangler trims trailing whitespace. */
+  secretPut(
+    options: WranglerScope & { key: string; value: string; name?: string | undefined },
+  ): Promise<WranglerRunResult>;
+  /**
+   * `wrangler secret bulk` with a JSON object on stdin (`null` deletes a key), in batches of 100
+   * (wrangler's limit). Returns one run per batch.
+   */
+  secretBulk(
+    options: WranglerScope & { secrets: Record<string, string | null>; name?: string | undefined },
+  ): Promise<WranglerRunResult[]>;
+  /** `wrangler d1 migrations apply <db> --remote`. */
+  d1MigrationsApply(options: D1Scope): Promise<WranglerRunResult>;
+  /** `wrangler d1 execute <db> --remote --json` with `--command` or `--file`: one result per statement. */
+  d1Execute(
+    options: D1Scope & ({ command: string; file?: undefined } | { file: string; command?: undefined }),
+  ): Promise<{ results: Array<{ results?: unknown[]; success?: boolean; meta?: unknown }>; run: WranglerRunResult }>;
+  /** `wrangler d1 export <db> --remote --output <file>`. */
+  d1Export(
+    options: D1Scope & {
+      output: string;
+      table?: string[] | undefined;
+      noData?: boolean | undefined;
+      noSchema?: boolean | undefined;
+    },
+  ): Promise<WranglerRunResult>;
+  /** Removes the temp state folder when the runner created it. */
+  dispose(): Promise<void>;
+}
+
+/** Auth, endpoint and output settings that must come from the target, never from the ambient environment. */
+const DROPPED_ENV = [
+  "CLOUDFLARE_API_TOKEN",
+  "CLOUDFLARE_API_KEY",
+  "CLOUDFLARE_EMAIL",
+  "CLOUDFLARE_ACCOUNT_ID",
+  "CLOUDFLARE_API_BASE_URL",
+  "CLOUDFLARE_BASE_URL",
+  "CF_API_TOKEN",
+  "CF_API_KEY",
+  "CF_EMAIL",
+  "CF_ACCOUNT_ID",
+  "CF_API_BASE_URL",
+  "WRANGLER_OUTPUT_FILE_PATH",
+  "WRANGLER_OUTPUT_FILE_DIRECTORY",
+  "NODE_OPTIONS",
+];
+
+/**
+ * The pinned wrangler's JS entry. `wrangler-dist/cli.js` rather than `bin/wrangler.js`: the bin
+ * only re-spawns Node on cli.js, which costs a second process start and puts a process between
+ * Lego's signals and wrangler.
+ */
+export function resolveWranglerBin(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve("wrangler/package.json");
+    const cli = join(dirname(pkg), "wrangler-dist", "cli.js");
+    if (existsSync(cli)) return cli;
+    throw new Error(`${cli} does not exist`);
+  } catch (error) {
+    throw new LegoError({
+      code: "ERR_WRANGLER_NOT_FOUND",
+      message: `Cannot find the pinned wrangler: ${(error as Error).message}`,
+      hint: "Reinstall dependencies (`pnpm install`), or set LEGO_WRANGLER_BIN to a wrangler JS entry.",
+      kind: "system",
+      exitCode: ExitCode.Failure,
+      cause: error,
+    });
+  }
+}
+
+function wranglerPackageVersion(bin: string): string | undefined {
+  let dir = dirname(resolve(bin));
+  for (let i = 0; i < 4; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "wrangler") return pkg.version;
+    } catch {}
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+
+function tail(text: string, lines: number): string {
+  const all = text.replace(ANSI, "").replace(/\r/g, "").trimEnd().split("\n");
+  return all.slice(-lines).join("\n");
+}
+
+function scopeArgs(scope: WranglerScope | undefined): string[] {
+  const args: string[] = [];
+  if (scope?.config !== undefined) args.push("--config", scope.config);
+  if (scope?.env !== undefined) args.push(`--env=${scope.env}`);
+  return args;
+}
+
+function usage(message: string, hint?: string): UsageError {
+  return new UsageError({ code: "ERR_WRANGLER_USAGE", message, ...(hint ? { hint } : {}) });
+}
+
+/**
+ * Creates a wrangler runner for one target.
+ *
+ * @example
+ * const wrangler = createWranglerRunner({ cwd: "services/api", target, logger, stateDir: join(legoHome, "wrangler"), baseEnv: process.env });
+ * const { versionId, targets } = await wrangler.deploy({ env: "staging" });
+ * await wrangler.secretPut({ env: "staging", key: "API_KEY", value }); // value on stdin, never argv
+ */
+export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRunner {
+  const wranglerBin = options.wranglerBin ?? resolveWranglerBin();
+  const nodePath = options.nodePath ?? process.execPath;
+  const logger = options.logger ?? createNullLogger();
+  const tailLines = options.stderrTailLines ?? 40;
+  const pinnedVersion = wranglerPackageVersion(wranglerBin);
+  const baseEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.baseEnv ?? {}))
+    if (v !== undefined && !DROPPED_ENV.includes(k)) baseEnv[k] = v;
+
+  let stateDir: Promise<string> | undefined;
+  let ownsStateDir = false;
+  const ensureStateDir = (): Promise<string> => {
+    stateDir ??= (async () => {
+      const dir = options.stateDir ?? (await mkdtemp(join(tmpdir(), "lego-wrangler-")));
+      ownsStateDir = options.stateDir === undefined;
+      await Promise.all(
+        ["config", "compile-cache", "tmp", "output"].map((d) => mkdir(join(dir, d), { recursive: true })),
+      );
+      return dir;
+    })();
+    return stateDir;
+  };
+
+  /**
+   * On an unexpected error wrangler checks npm for a newer version (no setting turns it off). A fresh
+   * cache entry for the pinned version, in the TMPDIR Lego gives it, answers that check offline.
+   */
+  async function seedUpdateCheck(dir: string): Promise<void> {
+    if (!pinnedVersion) return;
+    const file = join(dir, "tmp", "update-check", "wrangler-latest.json");
+    try {
+      const info = await stat(file);
+      if (Date.now() - info.mtimeMs < 30 * 60_000) return;
+    } catch {}
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify({ latest: pinnedVersion, lastUpdate: Date.now() }));
+  }
+
+  async function run(args: string[], runOptions: WranglerRunOptions = {}): Promise<WranglerRunResult> {
+    const { target } = options;
+    const secrets = [target.token, ...(runOptions.secrets ?? [])].filter((s) => s.length > 0);
+    const redact: Redact = redactor(...secrets);
+    for (const arg of args)
+      if (secrets.some((s) => arg.includes(s)))
+        throw usage("Refusing to run wrangler with a secret in its arguments", "Pass secret values on stdin.");
+    const command = ["wrangler", ...args];
+    const dir = await ensureStateDir();
+    await seedUpdateCheck(dir);
+    const wantOutput = runOptions.outputFile ?? true;
+    const outputPath = join(dir, "output", `${randomUUID()}.ndjson`);
+    const env: Record<string, string> = {
+      ...baseEnv,
+      ...runOptions.env,
+      CLOUDFLARE_API_BASE_URL: target.apiBaseUrl,
+      CLOUDFLARE_API_TOKEN: target.token,
+      ...(target.accountId ? { CLOUDFLARE_ACCOUNT_ID: target.accountId } : {}),
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_HIDE_BANNER: "true",
+      WRANGLER_SEND_ERROR_REPORTS: "false",
+      CI: "true",
+      FORCE_COLOR: "0",
+      XDG_CONFIG_HOME: join(dir, "config"),
+      NODE_COMPILE_CACHE: join(dir, "compile-cache"),
+      TMPDIR: join(dir, "tmp"),
+      ...(wantOutput ? { WRANGLER_OUTPUT_FILE_PATH: outputPath } : {}),
+    };
+    const signals = [options.signal, runOptions.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    if (signal?.aborted) throw new InterruptedError(`${command.join(" ")} was cancelled before it started`);
+    const cwd = runOptions.cwd ?? options.cwd;
+    logger.debug(`running ${command.join(" ")}`, { cwd });
+    const started = Date.now();
+    try {
+      const result = await execa(nodePath, ["--no-warnings", wranglerBin, ...args], {
+        cwd,
+        env,
+        extendEnv: false,
+        reject: false,
+        ...(runOptions.stdin !== undefined ? { input: runOptions.stdin } : { stdin: "ignore" as const }),
+        ...(signal ? { cancelSignal: signal } : {}),
+        forceKillAfterDelay: 3000,
+        timeout: options.timeoutMs ?? 10 * 60_000,
+        stripFinalNewline: false,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const durationMs = Date.now() - started;
+      const records = wantOutput
+        ? parseWranglerOutput(await readFile(outputPath, "utf8").catch(() => ""), logger)
+        : [];
+      const stdout = redact(String(result.stdout ?? ""));
+      const stderr = redact(String(result.stderr ?? ""));
+      if (result.isCanceled || (signal?.aborted && result.failed))
+        throw new InterruptedError(`${command.join(" ")} was cancelled`);
+      if (result.failed) {
+        const failed = findRecord(records, "command-failed");
+        const cfCode = failed?.code;
+        const auth =
+          (typeof cfCode === "number" && (cfCode === 10000 || INVALID_TOKEN_CF_CODES.includes(cfCode))) ||
+          /Authentication error|Invalid access token/i.test(stderr + stdout);
+        const reason = result.timedOut
+          ? `timed out after ${options.timeoutMs ?? 10 * 60_000} ms`
+          : result.exitCode !== undefined
+            ? `exited with code ${result.exitCode}`
+            : `was killed (${result.signal ?? "unknown signal"})`;
+        if ((result as { code?: string }).code === "ENOENT")
+          throw new LegoError({
+            code: "ERR_WRANGLER_NOT_FOUND",
+            message: `Cannot start wrangler: ${nodePath} was not found`,
+            hint: "Pass nodePath pointing at Node >= 22.12.",
+            kind: "system",
+            exitCode: ExitCode.Failure,
+          });
+        const stderrTail = tail(stderr || stdout, tailLines);
+        const firstLine = failed?.message ? redact(failed.message).split("\n")[0] : undefined;
+        throw new LegoError({
+          code: "ERR_WRANGLER_FAILED",
+          message: `${command.join(" ")} ${reason}${firstLine ? `: ${firstLine}` : ""}`,
+          hint: auth
+            ? "The API token was rejected or lacks a permission: check CLOUDFLARE_API_TOKEN (or the Lego vault)."
+            : "See the wrangler output in details.stderrTail.",
+          kind: auth ? "user" : "system",
+          exitCode: auth ? ExitCode.Auth : ExitCode.Failure,
+          details: {
+            command,
+            cwd,
+            exitCode: result.exitCode,
+            ...(result.signal ? { signal: result.signal } : {}),
+            ...(result.timedOut ? { timedOut: true } : {}),
+            ...(cfCode !== undefined ? { cfCode } : {}),
+            ...(failed?.retry_after_ms !== undefined ? { retryAfterMs: failed.retry_after_ms } : {}),
+            stderrTail,
+          },
+        });
+      }
+      logger.debug(`${command.join(" ")} finished in ${durationMs} ms`);
+      return { command, exitCode: result.exitCode ?? 0, stdout, stderr, records, durationMs };
+    } finally {
+      if (wantOutput) await rm(outputPath, { force: true });
+    }
+  }
+
+  const requireRecord = <T>(value: T | undefined, what: string, result: WranglerRunResult): T => {
+    if (value === undefined)
+      throw new LegoError({
+        code: "ERR_WRANGLER_OUTPUT_INVALID",
+        message: `${result.command.join(" ")} succeeded but wrote no ${what} record`,
+        hint: "The pinned wrangler may have changed its output format.",
+        kind: "system",
+        exitCode: ExitCode.Failure,
+        details: { command: result.command, records: result.records.map((r) => r.type) },
+      });
+    return value;
+  };
+
+  const runner: WranglerRunner = {
+    wranglerBin,
+    run,
+
+    async version(opts = {}) {
+      const result = await run(["--version"], { outputFile: false, signal: opts.signal });
+      const match = /\d+\.\d+\.\d+(?:-[\w.]+)?/.exec(result.stdout);
+      return match ? match[0] : result.stdout.trim();
+    },
+
+    async whoami(scope = {}) {
+      const result = await run(["whoami", ...scopeArgs(scope)], { cwd: scope.cwd, signal: scope.signal });
+      return result.stdout;
+    },
+
+    async deploy(opts = {}) {
+      const args = ["deploy", ...scopeArgs(opts)];
+      if (opts.name) args.push("--name", opts.name);
+      if (opts.message) args.push("--message", opts.message);
+      if (opts.dryRun) args.push("--dry-run");
+      if (opts.outdir) args.push("--outdir", opts.outdir);
+      const result = await run(args, { cwd: opts.cwd, signal: opts.signal });
+      const record = requireRecord(findRecord(result.records, "deploy"), "deploy", result);
+      return {
+        workerName: record.worker_name ?? null,
+        versionId: record.version_id ?? undefined,
+        targets: record.targets ?? [],
+        wranglerEnvironment: record.wrangler_environment,
+        record,
+        run: result,
+      };
+    },
+
+    async versionsUpload(opts = {}) {
+      const args = ["versions", "upload", ...scopeArgs(opts)];
+      if (opts.name) args.push("--name", opts.name);
+      if (opts.message) args.push("--message", opts.message);
+      if (opts.tag) args.push("--tag", opts.tag);
+      const result = await run(args, { cwd: opts.cwd, signal: opts.signal });
+      const record = requireRecord(findRecord(result.records, "version-upload"), "version-upload", result);
+      const versionId = requireRecord(record.version_id ?? undefined, "version id in the version-upload", result);
+      return {
+        workerName: record.worker_name ?? null,
+        versionId,
+        previewUrl: record.preview_url,
+        record,
+        run: result,
+      };
+    },
+
+    async rollback(opts) {
+      if (!opts.versionId) throw usage("rollback needs a version id");
+      const args = ["rollback", opts.versionId, "--yes", "--message", opts.message, ...scopeArgs(opts)];
+      if (opts.name) args.push("--name", opts.name);
+      return run(args, { cwd: opts.cwd, signal: opts.signal });
+    },
+
+    async secretPut(opts) {
+      if (!opts.key) throw usage("secret put needs a secret name");
+      if (opts.value === "") throw usage(`Secret ${opts.key} has an empty value`, "Give the secret a value.");
+      const args = ["secret", "put", opts.key, ...scopeArgs(opts)];
+      if (opts.name) args.push("--name", opts.name);
+      return run(args, { cwd: opts.cwd, signal: opts.signal, stdin: opts.value, secrets: [opts.value] });
+    },
+
+    async secretBulk(opts) {
+      const entries = Object.entries(opts.secrets);
+      // wrangler exits 0 after printing "No content found" when stdin holds no secrets: refuse instead.
+      if (entries.length === 0) throw usage("secret bulk needs at least one secret");
+      const runs: WranglerRunResult[] = [];
+      for (let i = 0; i < entries.length; i += 100) {
+        const batch = Object.fromEntries(entries.slice(i, i + 100));
+        const args = ["secret", "bulk", ...scopeArgs(opts)];
+        if (opts.name) args.push("--name", opts.name);
+        // No file argument: wrangler 4.164 then reads stdin line by line and parses it as JSON.
+        runs.push(
+          await run(args, {
+            cwd: opts.cwd,
+            signal: opts.signal,
+            stdin: JSON.stringify(batch),
+            secrets: Object.values(batch).filter((v): v is string => typeof v === "string"),
+          }),
+        );
+      }
+      return runs;
+    },
+
+    async d1MigrationsApply(opts) {
+      const args = ["d1", "migrations", "apply", opts.database, "--remote", ...scopeArgs(opts)];
+      return run(args, { cwd: opts.cwd, signal: opts.signal });
+    },
+
+    async d1Execute(opts) {
+      if ((opts.command === undefined) === (opts.file === undefined))
+        throw usage("d1 execute needs exactly one of `command` or `file`");
+      const args = ["d1", "execute", opts.database, "--remote", "--json", "--yes", ...scopeArgs(opts)];
+      if (opts.command !== undefined) args.push("--command", opts.command);
+      else args.push("--file", opts.file as string);
+      const result = await run(args, { cwd: opts.cwd, signal: opts.signal });
+      try {
+        const parsed = JSON.parse(result.stdout) as unknown;
+        const results = Array.isArray(parsed) ? parsed : [parsed];
+        return { results: results as Array<{ results?: unknown[]; success?: boolean; meta?: unknown }>, run: result };
+      } catch (error) {
+        throw new LegoError({
+          code: "ERR_WRANGLER_OUTPUT_INVALID",
+          message: `${result.command.join(" ")} did not print JSON`,
+          kind: "system",
+          exitCode: ExitCode.Failure,
+          details: { command: result.command, stdoutTail: tail(result.stdout, 10) },
+          cause: error,
+        });
+      }
+    },
+
+    async d1Export(opts) {
+      const args = ["d1", "export", opts.database, "--remote", "--output", opts.output, "--skip-confirmation"];
+      args.push(...scopeArgs(opts));
+      for (const table of opts.table ?? []) args.push("--table", table);
+      if (opts.noData) args.push("--no-data");
+      if (opts.noSchema) args.push("--no-schema");
+      return run(args, { cwd: opts.cwd, signal: opts.signal });
+    },
+
+    async dispose() {
+      if (stateDir && ownsStateDir) {
+        const dir = await stateDir.catch(() => undefined);
+        if (dir) await rm(dir, { recursive: true, force: true });
+      }
+      stateDir = undefined;
+    },
+  };
+  return runner;
+}
