@@ -1,13 +1,20 @@
 /**
- * @lego/deployment: deploy a service for real. Plan, deploy through wrangler, wait until the new
- * version answers, run the production tests the service declares, audit, roll back.
+ * @lego/deployment: deploy a service for real. Plan (pure), then apply: validate, check secrets,
+ * record the rollback point, migrate, deploy through wrangler, wait until the new version answers,
+ * run the production tests the service declares, roll back on failure; audit and report every run.
  */
 
+export type { DeployContext, DeployHooks, DeployProgress, MigrationOutcome } from "./apply.ts";
+export { applyPlan, runFailure, urlForHostname } from "./apply.ts";
 export type { AuditEvent, DeploymentAuditorOptions } from "./audit.ts";
 export { DeploymentAuditor, resolveActor } from "./audit.ts";
 export type { HttpClient, HttpRequestOptions, HttpResponse } from "./http.ts";
 export { defaultHttpClient } from "./http.ts";
+export type { DeploymentPlan, DeployOptions, PlannedService, StepName, ValidationLevel } from "./plan.ts";
+export { defaultDeployOptions, planDeployment } from "./plan.ts";
 export type { RunReport, ServiceRunReport, StepRecord } from "./report.ts";
 export { listRuns, readRunReport, renderReportHtml, renderReportMarkdown, writeRunReport } from "./report.ts";
+export type { RollbackManagerOptions, RollbackPoint, RollbackResult, RollbackScope } from "./rollback.ts";
+export { RollbackManager } from "./rollback.ts";
 export type { CheckResult, ProductionTesterOptions, TestReport, WaitUntilLiveOptions } from "./tester.ts";
 export { defaultProductionTests, ProductionTester, waitUntilLive } from "./tester.ts";

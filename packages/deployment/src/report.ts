@@ -24,7 +24,7 @@ export interface ServiceRunReport {
   steps: StepRecord[];
   tests?: TestReport;
   rolledBack?: boolean;
-  error?: { code: string; message: string; hint?: string };
+  error?: { code: string; message: string; hint?: string; exitCode?: number };
 }
 
 /** The report of a whole run: `.lego/runs/<run-id>/report.{json,md,html}`. */

@@ -342,13 +342,27 @@ export interface WaitUntilLiveOptions {
   /** The service's base URL. */
   baseUrl: string;
   health?: ProductionTests["health"];
-  /** When set, the health body must contain it (e.g. the version id a Worker reports from its version metadata). */
+  /**
+   * The version that must answer. A Worker whose health body reports a version id (from its
+   * `version_metadata` binding) must report this one; one that reports none is judged by health.
+   */
   expectVersion?: string;
   /** Give up after this long. Default 30 s. */
   timeoutMs?: number;
   http?: HttpClient;
   clock?: Clock;
   signal?: AbortSignal;
+}
+
+const VERSION_ID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/**
+ * A Worker that reports its version (e.g. from a `version_metadata` binding in `/health`) is live
+ * when it reports the expected one; a Worker that reports no version id is judged by health alone.
+ */
+function isExpectedVersion(body: string, expected: string | undefined): boolean {
+  if (expected === undefined || body.includes(expected)) return true;
+  return !VERSION_ID_IN_TEXT.test(body);
 }
 
 /**
@@ -375,10 +389,10 @@ export async function waitUntilLive(
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const problem = ProductionTester.judgeHealth(res, health);
-      if (!problem && (options.expectVersion === undefined || res.body.includes(options.expectVersion))) {
+      if (!problem && isExpectedVersion(res.body, options.expectVersion)) {
         return { attempts, elapsedMs: clock.now() - started };
       }
-      last = problem ?? `answered ${res.status} but not yet with version ${options.expectVersion}`;
+      last = problem ?? `answered ${res.status}, still as another version than ${options.expectVersion}`;
     } catch (error) {
       if (error instanceof InterruptedError) throw error;
       last = (error as Error).message;

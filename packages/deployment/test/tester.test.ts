@@ -128,10 +128,16 @@ describe("waitUntilLive", () => {
     const http: typeof defaultHttpClient = async (url, o) => {
       calls++;
       if (calls === 3) healthy = true;
-      if (calls === 5) version = "v2-abc";
+      if (calls === 5) version = "0a2c5f3e-1111-4222-8333-944445555666";
       return defaultHttpClient(url, o);
     };
-    const result = await waitUntilLive({ baseUrl: base, expectVersion: "v2-abc", http, clock });
+    version = "0a2c5f3e-0000-4000-8000-900000000000";
+    const result = await waitUntilLive({
+      baseUrl: base,
+      expectVersion: "0a2c5f3e-1111-4222-8333-944445555666",
+      http,
+      clock,
+    });
     expect(result.attempts).toBe(5);
     expect(clock.slept).toEqual([100, 150, 225, 338]);
   });

@@ -1,0 +1,434 @@
+import type { CloudflareClient, WranglerRunner } from "@lego/cloudflare";
+import {
+  type Clock,
+  createNullLogger,
+  ExitCode,
+  isLegoError,
+  LegoError,
+  type Logger,
+  type Redactor,
+  type RunJournal,
+  systemClock,
+  toLegoError,
+  UsageError,
+} from "@lego/core";
+import type { DeploymentAuditor } from "./audit.ts";
+import type { HttpClient } from "./http.ts";
+import type { DeploymentPlan, PlannedService, StepName, ValidationLevel } from "./plan.ts";
+import { type RunReport, type ServiceRunReport, type StepRecord, writeRunReport } from "./report.ts";
+import { RollbackManager, type RollbackPoint } from "./rollback.ts";
+import { ProductionTester, waitUntilLive } from "./tester.ts";
+
+/** What a migration hook returns: what it applied, and how to undo it. */
+export interface MigrationOutcome {
+  applied: string[];
+  /** Restores the database to its state before the migrations (used with `--restore-db`). */
+  restore?: () => Promise<void>;
+}
+
+/**
+ * Where the other bricks plug in. Each hook throws a LegoError to stop the service's deploy.
+ * - `validate`: `DeploymentValidator` from @lego/discovery at the plan's level.
+ * - `checkSecrets`: required secrets present in the target environment (@lego/secrets).
+ * - `migrate`: pending D1 migrations, with a backup first, restored on failure (@lego/database).
+ */
+export interface DeployHooks {
+  validate?(service: PlannedService, level: ValidationLevel): Promise<void>;
+  checkSecrets?(service: PlannedService): Promise<{ missing: string[] }>;
+  migrate?(service: PlannedService): Promise<MigrationOutcome | undefined>;
+}
+
+/** Progress, for the CLI's task list. */
+export type DeployProgress =
+  | {
+      type: "step";
+      service: string;
+      step: StepName;
+      status: "running" | "ok" | "failed" | "skipped";
+      message?: string;
+    }
+  | { type: "service"; service: string; status: "ok" | "failed" | "rolled-back" | "skipped"; url?: string };
+
+/** Everything `applyPlan` acts through. Apps assemble the real ones. */
+export interface DeployContext {
+  /** Portfolio root: `.lego/` state goes under it. */
+  root: string;
+  command: string;
+  /** The target's kind (for reports) and how hostnames are reached: `https://{host}` on Cloudflare. */
+  target: { kind: string; apiBaseUrl: string; workersUrlPattern: string };
+  client: CloudflareClient;
+  wrangler: WranglerRunner;
+  auditor: DeploymentAuditor;
+  journal: RunJournal;
+  hooks?: DeployHooks;
+  http?: HttpClient;
+  clock?: Clock;
+  logger?: Logger;
+  redactor?: Redactor;
+  signal?: AbortSignal;
+  /** Secret values the production tests may use (`${secret:NAME}`); never logged. */
+  secret?: (service: string, name: string) => Promise<string | undefined>;
+  onProgress?: (event: DeployProgress) => void;
+}
+
+/** Thrown inside a step to fail it with a message for the report. */
+class StepFailed extends Error {}
+
+/** The URL a hostname answers on for this target. */
+export function urlForHostname(pattern: string, hostname: string): string {
+  const url = pattern.replace("{host}", hostname);
+  return url.endsWith("/") ? url : `${url}/`;
+}
+
+function hostnameOfTarget(target: string): string | undefined {
+  // wrangler targets look like "staging-api.example.com (custom domain)", "example.com/api/*", "https://x.y.workers.dev".
+  const first = target.split(" ")[0] ?? "";
+  const host = first.replace(/^https?:\/\//, "").split("/")[0] ?? "";
+  return host && !host.includes("*") ? host : undefined;
+}
+
+/**
+ * Applies a plan: for each service in order, validate, check secrets, record the rollback point, run
+ * migrations, deploy with wrangler, wait until the new version answers, run the production tests, and
+ * roll back when it fails. Writes the journal, audit events and the run report as it goes. A failed
+ * service stops the run (services after it are skipped: they may depend on it).
+ *
+ * Returns the report; `ok: false` when any service failed.
+ */
+export async function applyPlan(plan: DeploymentPlan, ctx: DeployContext): Promise<RunReport> {
+  const clock = ctx.clock ?? systemClock;
+  const started = clock.now();
+  const logger = ctx.logger ?? createNullLogger();
+  const who = await ctx.auditor.record({
+    runId: ctx.journal.runId,
+    action: "run.started",
+    target: ctx.target.kind,
+    details: {
+      command: ctx.command,
+      environment: plan.environment,
+      services: plan.services.map((s) => s.service),
+    },
+  });
+  await ctx.journal.append("run.started", {
+    command: ctx.command,
+    environment: plan.environment,
+    services: plan.services.map((s) => s.service),
+  });
+  const reports: ServiceRunReport[] = [];
+  let failed = false;
+  for (const service of plan.services) {
+    if (failed) {
+      reports.push({
+        service: service.service,
+        environment: service.environment,
+        scriptName: service.scriptName,
+        ok: false,
+        steps: [],
+        error: { code: "ERR_SKIPPED", message: "skipped: an earlier service failed" },
+      });
+      ctx.onProgress?.({ type: "service", service: service.service, status: "skipped" });
+      continue;
+    }
+    const report = await deployService(plan, service, ctx, logger, clock);
+    reports.push(report);
+    if (!report.ok) failed = true;
+  }
+  const finished = clock.now();
+  const run: RunReport = {
+    runId: ctx.journal.runId,
+    command: ctx.command,
+    target: { kind: ctx.target.kind, apiBaseUrl: ctx.target.apiBaseUrl },
+    who: who.who,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - started,
+    ok: !failed,
+    services: reports,
+  };
+  await ctx.journal.append("run.finished", { ok: run.ok, durationMs: run.durationMs });
+  await ctx.auditor.record({
+    runId: run.runId,
+    action: "run.finished",
+    target: ctx.target.kind,
+    result: run.ok ? "ok" : "failed",
+    durationMs: run.durationMs,
+  });
+  await writeRunReport(ctx.root, run, ctx.redactor);
+  return run;
+}
+
+async function deployService(
+  plan: DeploymentPlan,
+  service: PlannedService,
+  ctx: DeployContext,
+  logger: Logger,
+  clock: Clock,
+): Promise<ServiceRunReport> {
+  const serviceStarted = clock.now();
+  const steps: StepRecord[] = [];
+  const out: ServiceRunReport = {
+    service: service.service,
+    environment: service.environment,
+    scriptName: service.scriptName,
+    ok: false,
+    steps,
+  };
+  const rollbacks = new RollbackManager({
+    client: ctx.client,
+    wrangler: ctx.wrangler,
+    root: ctx.root,
+    http: ctx.http,
+    clock: ctx.clock,
+    logger,
+    signal: ctx.signal,
+    verifyTimeoutMs: plan.options.liveTimeoutMs,
+  });
+  const audit = (action: string, extra: Record<string, unknown> = {}) =>
+    ctx.auditor.record({
+      runId: ctx.journal.runId,
+      action,
+      target: ctx.target.kind,
+      service: service.service,
+      environment: service.environment,
+      ...extra,
+    });
+
+  const step = async <T>(name: StepName, fn: () => Promise<{ value: T; message?: string }>): Promise<T> => {
+    const at = clock.now();
+    ctx.onProgress?.({ type: "step", service: service.service, step: name, status: "running" });
+    await ctx.journal.append("step.started", { service: service.service, step: name });
+    try {
+      const { value, message } = await fn();
+      const record: StepRecord = {
+        name,
+        status: "ok",
+        startedAt: new Date(at).toISOString(),
+        durationMs: clock.now() - at,
+        ...(message ? { message } : {}),
+      };
+      steps.push(record);
+      await ctx.journal.append("step.finished", {
+        service: service.service,
+        step: name,
+        status: "ok",
+        message,
+      });
+      ctx.onProgress?.({
+        type: "step",
+        service: service.service,
+        step: name,
+        status: "ok",
+        ...(message ? { message } : {}),
+      });
+      return value;
+    } catch (error) {
+      const message = error instanceof StepFailed ? error.message : toLegoError(error).message;
+      steps.push({
+        name,
+        status: "failed",
+        startedAt: new Date(at).toISOString(),
+        durationMs: clock.now() - at,
+        message,
+      });
+      await ctx.journal.append("step.finished", {
+        service: service.service,
+        step: name,
+        status: "failed",
+        message,
+      });
+      ctx.onProgress?.({ type: "step", service: service.service, step: name, status: "failed", message });
+      throw error;
+    }
+  };
+
+  await audit("deploy.started");
+  let point: RollbackPoint | undefined;
+  let migration: MigrationOutcome | undefined;
+  let deployed = false;
+  try {
+    if (service.steps.includes("validate") && ctx.hooks?.validate) {
+      await step("validate", async () => {
+        await ctx.hooks?.validate?.(service, plan.options.validation);
+        return { value: undefined, message: `${plan.options.validation} checks passed` };
+      });
+    }
+    if (service.steps.includes("secrets") && ctx.hooks?.checkSecrets) {
+      await step("secrets", async () => {
+        const { missing } = (await ctx.hooks?.checkSecrets?.(service)) ?? { missing: [] };
+        if (missing.length > 0) {
+          throw new UsageError({
+            code: "ERR_SECRETS_MISSING",
+            message: `${service.service} (${service.environment}) is missing required secrets: ${missing.join(", ")}`,
+            hint: `Set them with \`lego secrets push ${service.service} --env ${service.environment}\` (or \`lego secrets generate\` first).`,
+            details: { missing },
+          });
+        }
+        return { value: undefined, message: `${service.secretsRequired.length} required secrets present` };
+      });
+    }
+    point = await step("rollback-point", async () => {
+      const p = await rollbacks.createRollbackPoint(service.scriptName);
+      return {
+        value: p,
+        message: p
+          ? `live: ${p.versions.map((v) => `${v.versionId}@${v.percentage}%`).join(", ")}`
+          : "first deploy: nothing to roll back to",
+      };
+    });
+    out.versionBefore = point?.versions[0]?.versionId ?? null;
+    if (service.steps.includes("migrate") && ctx.hooks?.migrate) {
+      migration = await step("migrate", async () => {
+        const m = await ctx.hooks?.migrate?.(service);
+        return {
+          value: m,
+          message: m && m.applied.length > 0 ? `applied ${m.applied.join(", ")}` : "no pending migrations",
+        };
+      });
+    }
+    const result = await step("deploy", async () => {
+      const r = await ctx.wrangler.deploy({
+        cwd: service.path,
+        env: service.wranglerEnv,
+        message: `lego run ${ctx.journal.runId}`,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      return {
+        value: r,
+        message: `version ${r.versionId ?? "unknown"}${r.targets.length ? ` → ${r.targets.join(", ")}` : ""}`,
+      };
+    });
+    deployed = true;
+    out.versionAfter = result.versionId ?? null;
+    const host = service.primaryHostname ?? result.targets.map(hostnameOfTarget).find((h) => h !== undefined);
+    const url = host ? urlForHostname(ctx.target.workersUrlPattern, host) : undefined;
+    if (url) out.url = url;
+    if (!url) throw new StepFailed("the deploy reported no hostname or workers.dev URL to test");
+    await step("wait-live", async () => {
+      const live = await waitUntilLive({
+        baseUrl: url,
+        health: service.tests.health,
+        expectVersion: result.versionId,
+        timeoutMs: plan.options.liveTimeoutMs,
+        http: ctx.http,
+        clock: ctx.clock,
+        signal: ctx.signal,
+      });
+      return {
+        value: live,
+        message: `answered after ${live.attempts} attempt${live.attempts === 1 ? "" : "s"} (${Math.round(live.elapsedMs)} ms)`,
+      };
+    });
+    if (service.steps.includes("tests")) {
+      const tester = new ProductionTester({
+        http: ctx.http,
+        clock: ctx.clock,
+        signal: ctx.signal,
+        secret: (name) => ctx.secret?.(service.service, name) ?? Promise.resolve(undefined),
+      });
+      out.tests = await step("tests", async () => {
+        const report = await tester.runProductionTests(url, service.tests);
+        if (!report.ok) {
+          out.tests = report;
+          const failedChecks = report.checks.filter((c) => !c.ok);
+          throw new StepFailed(
+            `${failedChecks.length} of ${report.checks.length} checks failed: ${failedChecks.map((c) => c.message).join("; ")}`,
+          );
+        }
+        return { value: report, message: `${report.checks.length} checks passed` };
+      });
+    }
+    out.ok = true;
+    ctx.onProgress?.({ type: "service", service: service.service, status: "ok", url });
+    await audit("deploy.finished", {
+      result: "ok",
+      versionBefore: out.versionBefore,
+      versionAfter: out.versionAfter,
+      durationMs: clock.now() - serviceStarted,
+      details: { url },
+    });
+    return out;
+  } catch (error) {
+    if (isLegoError(error) && error.exitCode === 130) throw error;
+    const lego = error instanceof StepFailed ? undefined : toLegoError(error);
+    out.error = lego
+      ? {
+          code: lego.code,
+          message: lego.message,
+          exitCode: lego.exitCode,
+          ...(lego.hint ? { hint: lego.hint } : {}),
+        }
+      : {
+          code: "ERR_DEPLOY_FAILED",
+          message: (error as Error).message,
+          hint: "The new version did not pass its checks.",
+        };
+    let result: "failed" | "rolled-back" = "failed";
+    if (deployed && plan.options.rollback && point?.versions[0]) {
+      const to = point.versions[0].versionId;
+      try {
+        await step("rollback", async () => {
+          const r = await rollbacks.rollback(
+            {
+              service: service.service,
+              environment: service.environment,
+              scriptName: service.scriptName,
+              path: service.path,
+              wranglerEnv: service.wranglerEnv,
+              url: out.url,
+              health: service.tests.health,
+            },
+            { to, message: `lego run ${ctx.journal.runId}: automatic rollback` },
+          );
+          return { value: r, message: `back to ${to}${r.verified ? ", answering again" : ""}` };
+        });
+        out.rolledBack = true;
+        result = "rolled-back";
+        if (migration?.restore && plan.options.restoreDb) {
+          await migration.restore();
+        }
+      } catch (rollbackError) {
+        logger.error(`rollback of ${service.service} failed: ${(rollbackError as Error).message}`);
+      }
+    } else if (deployed && plan.options.rollback && !point) {
+      out.error.hint =
+        `${out.error.hint ?? ""} This was the first deploy of ${service.scriptName}: there was no earlier version to roll back to.`.trim();
+    }
+    ctx.onProgress?.({
+      type: "service",
+      service: service.service,
+      status: result,
+      ...(out.url ? { url: out.url } : {}),
+    });
+    await audit("deploy.finished", {
+      result,
+      versionBefore: out.versionBefore ?? null,
+      versionAfter: out.versionAfter ?? null,
+      durationMs: clock.now() - serviceStarted,
+      details: { error: out.error.code, rolledBack: out.rolledBack === true },
+    });
+    return out;
+  }
+}
+
+/** Turns a failed run into the error the CLI exits with (1, or the first service's own code, e.g. 2 for missing secrets). */
+export function runFailure(report: RunReport, reportDir: string): LegoError | undefined {
+  if (report.ok) return undefined;
+  const bad = report.services.find((s) => !s.ok && s.error && s.error.code !== "ERR_SKIPPED");
+  const what = bad
+    ? `${bad.service} (${bad.environment}): ${bad.error?.message}${bad.rolledBack ? ` — rolled back to ${bad.versionBefore}, which answers again` : ""}`
+    : "a service failed";
+  const exitCode =
+    bad?.error?.exitCode === ExitCode.Usage ||
+    bad?.error?.exitCode === ExitCode.Auth ||
+    bad?.error?.exitCode === ExitCode.Conflict
+      ? bad.error.exitCode
+      : ExitCode.Failure;
+  return new LegoError({
+    code: "ERR_DEPLOY_FAILED",
+    message: `Deploy failed: ${what}`,
+    hint: `${bad?.error?.hint ? `${bad.error.hint} ` : ""}Report: ${reportDir}/report.html`,
+    exitCode,
+    kind: exitCode === ExitCode.Failure ? "system" : "user",
+    details: { runId: report.runId, failedService: bad?.service, cause: bad?.error?.code },
+  });
+}

@@ -1,0 +1,141 @@
+import { UsageError } from "@lego/core";
+import type { Portfolio, PortfolioService } from "@lego/discovery";
+import { topologicalOrder } from "@lego/discovery";
+import type { ProductionTests } from "@lego/runtime";
+import { defaultProductionTests } from "./tester.ts";
+
+/** The validation levels of `DeploymentValidator`. */
+export type ValidationLevel = "basic" | "standard" | "comprehensive";
+
+/** A step of a service's pipeline, in the order they run. */
+export type StepName =
+  | "validate"
+  | "secrets"
+  | "rollback-point"
+  | "migrate"
+  | "deploy"
+  | "wait-live"
+  | "tests"
+  | "rollback";
+
+/** What the user asked for. */
+export interface DeployOptions {
+  environment: string;
+  validation: ValidationLevel;
+  /** Run production tests after the deploy (`--no-tests` turns off). */
+  tests: boolean;
+  /** Roll back when the new version does not answer or its tests fail (`--no-rollback` turns off). */
+  rollback: boolean;
+  /** Also restore the database when the Worker is rolled back after a migration (`--restore-db`). */
+  restoreDb: boolean;
+  /** How long to wait for the new version to answer. */
+  liveTimeoutMs: number;
+}
+
+/** Defaults for {@link DeployOptions}. */
+export const defaultDeployOptions: Omit<DeployOptions, "environment"> = {
+  validation: "standard",
+  tests: true,
+  rollback: true,
+  restoreDb: false,
+  liveTimeoutMs: 30_000,
+};
+
+/** One service of a plan: everything the apply step needs, resolved from the portfolio. */
+export interface PlannedService {
+  service: string;
+  environment: string;
+  /** The value of wrangler's `--env` (`""` is the top level). */
+  wranglerEnv: string;
+  scriptName: string;
+  /** Absolute path of the service folder (wrangler's cwd). */
+  path: string;
+  hostnames: string[];
+  /** The hostname tests and the live check use; absent when the service is only on workers.dev. */
+  primaryHostname?: string;
+  workersDev: boolean;
+  /** D1 database names bound in this environment (the migrate step applies what is pending, if anything). */
+  databases: string[];
+  secretsRequired: string[];
+  tests: ProductionTests;
+  steps: StepName[];
+}
+
+/** A whole deploy: services in dependency order. Data only: printed by `--dry-run`, applied by `applyPlan`. */
+export interface DeploymentPlan {
+  environment: string;
+  options: DeployOptions;
+  services: PlannedService[];
+}
+
+/**
+ * Plans a deploy of `names` (all services when empty) to one environment: resolves each service's
+ * environment, orders them so dependencies go first, and lists each one's steps. Pure: no I/O.
+ *
+ * @example
+ * const plan = planDeployment(portfolio, ["api"], { ...defaultDeployOptions, environment: "staging" });
+ */
+export function planDeployment(
+  portfolio: Portfolio,
+  names: readonly string[],
+  options: DeployOptions,
+): DeploymentPlan {
+  const byName = new Map(portfolio.services.map((s) => [s.name, s]));
+  const selected = names.length === 0 ? portfolio.services.map((s) => s.name) : [...new Set(names)];
+  for (const name of selected) {
+    if (!byName.has(name)) {
+      throw new UsageError({
+        code: "ERR_DEPLOY_UNKNOWN_SERVICE",
+        message: `No service named "${name}" in ${portfolio.root}`,
+        hint: `Services: ${portfolio.services.map((s) => s.name).join(", ") || "none"}. Run \`lego list\`.`,
+      });
+    }
+  }
+  const order = topologicalOrder(portfolio.graph, selected);
+  return {
+    environment: options.environment,
+    options,
+    services: order.map((name) => planService(byName.get(name) as PortfolioService, options)),
+  };
+}
+
+function planService(service: PortfolioService, options: DeployOptions): PlannedService {
+  const env = service.environments[options.environment];
+  if (!env) {
+    throw new UsageError({
+      code: "ERR_DEPLOY_UNKNOWN_ENVIRONMENT",
+      message: `Service ${service.name} has no environment "${options.environment}"`,
+      hint: `Its environments: ${service.environmentNames.join(", ") || "none"}. Declare it in ${service.domainConfigFile ?? service.wranglerConfigFile}.`,
+      details: { service: service.name, environment: options.environment },
+    });
+  }
+  if (env.wranglerEnv === undefined) {
+    throw new UsageError({
+      code: "ERR_DEPLOY_NO_WRANGLER_ENV",
+      message: `${service.wranglerConfigFile} has no env.${options.environment} section for service ${service.name}`,
+      hint: `Add "env": { "${options.environment}": { ... } } to ${service.wranglerConfigFile}, or run \`lego init\`.`,
+    });
+  }
+  const databases = env.d1Databases.map((d) => d.databaseName);
+  const steps: StepName[] = ["validate"];
+  if (env.secretsRequired.length > 0) steps.push("secrets");
+  steps.push("rollback-point");
+  if (databases.length > 0) steps.push("migrate");
+  steps.push("deploy", "wait-live");
+  if (options.tests) steps.push("tests");
+  const primaryHostname = env.hostname ?? env.hostnames[0];
+  return {
+    service: service.name,
+    environment: options.environment,
+    wranglerEnv: env.wranglerEnv,
+    scriptName: env.scriptName,
+    path: service.path,
+    hostnames: env.hostnames,
+    ...(primaryHostname ? { primaryHostname } : {}),
+    workersDev: env.workersDev,
+    databases,
+    secretsRequired: env.secretsRequired,
+    tests: service.tests ?? defaultProductionTests,
+    steps,
+  };
+}
