@@ -1,0 +1,92 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as emulator from "@lego/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, runBuilt, tempHome } from "./built.ts";
+
+// `lego local` drives @lego/emulator's lifecycle functions; until that package exports them these
+// end-to-end tests cannot run (the in-process tests still cover the commands' wiring).
+const ready = typeof (emulator as Record<string, unknown>).localCloudUp === "function";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+describe.skipIf(!ready)("lego local (built CLI, real local cloud)", () => {
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  let pid: number | undefined;
+  beforeAll(async () => {
+    assertBuilt();
+    home = await tempHome();
+  });
+  afterAll(async () => {
+    if (pid !== undefined && alive(pid)) {
+      await runBuilt(["local", "down"], { env: { LEGO_HOME: home.legoHome } });
+      if (alive(pid)) process.kill(pid, "SIGKILL");
+    }
+    await home?.dispose();
+  });
+
+  it("up --port 0 --json starts a local cloud whose API answers with the recorded token", async () => {
+    const env = { LEGO_HOME: home.legoHome, HOME: home.dir };
+    const up = await runBuilt(["local", "up", "--port", "0", "--zone", "example.com", "--json"], {
+      env,
+      timeout: 60_000,
+    });
+    expect(up.stderr).not.toMatch(/^\s+at /m);
+    expect(up.exitCode).toBe(0);
+    const doc = JSON.parse(up.stdout);
+    expect(doc.ok).toBe(true);
+    const info = JSON.parse(await readFile(join(home.legoHome, "local", "server.json"), "utf8"));
+    pid = info.pid;
+    expect(doc.data).toMatchObject({ running: true, apiBaseUrl: info.apiBaseUrl, pid: info.pid });
+    expect(doc.data.token).toBeUndefined();
+    expect(up.stdout + up.stderr).not.toContain(info.token);
+
+    const verify = await fetch(`${doc.data.apiBaseUrl}/user/tokens/verify`, {
+      headers: { authorization: `Bearer ${info.token}` },
+    });
+    expect(verify.status).toBe(200);
+    expect(await verify.json()).toMatchObject({ success: true });
+
+    const status = await runBuilt(["local", "status", "--json"], { env });
+    expect(status.exitCode).toBe(0);
+    const statusDoc = JSON.parse(status.stdout);
+    expect(statusDoc.data).toMatchObject({ running: true, apiBaseUrl: info.apiBaseUrl });
+    expect(statusDoc.data.workersUrlPattern).toContain("{host}");
+    expect(status.stdout).not.toContain(info.token);
+
+    const human = await runBuilt(["local", "status"], { env });
+    expect(human.stdout).toContain(info.apiBaseUrl);
+    expect(human.stdout + human.stderr).not.toContain(info.token);
+
+    const down = await runBuilt(["local", "down", "--json"], { env });
+    expect(down.exitCode).toBe(0);
+    expect(JSON.parse(down.stdout).data).toMatchObject({ stopped: true, pid: info.pid });
+    expect(await until(() => !alive(info.pid), 10_000)).toBe(true);
+
+    const after = await runBuilt(["local", "status", "--json"], { env });
+    expect(JSON.parse(after.stdout).data.running).toBe(false);
+
+    const reset = await runBuilt(["local", "reset"], { env });
+    expect(reset.exitCode).toBe(2);
+    expect(reset.stderr).toContain("--yes");
+    const resetYes = await runBuilt(["local", "reset", "--yes", "--json"], { env });
+    expect(resetYes.exitCode).toBe(0);
+    expect(JSON.parse(resetYes.stdout).data).toEqual({ reset: true });
+  });
+});
