@@ -1,7 +1,7 @@
 import { RuntimeConfigError } from "./errors.ts";
 import { featureBindingNames } from "./names.ts";
 
-/** The Worker bindings @lego/runtime reads. They are bindings (`env.X`), never `process.env`. */
+/** The Worker bindings @lego/runtime reads. They are bindings (`env.X`), never the process environment. */
 export const RuntimeBindings = {
   /** The environment name (`production`, `staging`, ...). Checked before `ENVIRONMENT`. */
   environment: "LEGO_ENV",
