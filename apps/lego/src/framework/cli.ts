@@ -21,7 +21,7 @@ import { type CommandContext, type CommandNode, defineGroup, type LegoGroup } fr
 import { renderHelp } from "./help.ts";
 import { createInquirerPrompter, isInteractive } from "./interactive.ts";
 import { route } from "./router.ts";
-import { createTargetResolver } from "./target.ts";
+import { createTargetResolver, createVaultResolver } from "./target.ts";
 import { createRenderer, type TextStream } from "./ui.ts";
 
 /** Options of {@link runCli}. Every one defaults to the real process; tests pass their own. */
@@ -190,6 +190,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
         createInquirerPrompter({ input: stdin, output: stdout as NodeJS.WritableStream, signal }));
     const logger = ui.logger();
     const cwd = options.cwd ?? process.cwd();
+    const credentials = { env, legoHome, prompter, redactor, ui };
+    const vault = createVaultResolver(credentials);
     const ctx: CommandContext = {
       argv: expanded,
       env,
@@ -204,7 +206,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       ui,
       isTTY: tty.stdout,
       redactor,
-      target: createTargetResolver({ env, legoHome, cwd, signal, logger }),
+      vault,
+      target: createTargetResolver(credentials, vault),
     };
     if (signal.aborted) throw interrupted(signal);
     const data = await settleOrAbort(node.run(ctx, args), signal, options.abortGraceMs ?? 5000);

@@ -1,4 +1,6 @@
+import type { Target } from "@lego/cloudflare";
 import type { Clock, LegoEnv, Logger, Prompter, Redactor } from "@lego/core";
+import type { Vault } from "@lego/secrets";
 import type { ArgsDef, ParsedArgs } from "./args.ts";
 import type { Ui } from "./ui.ts";
 
@@ -45,8 +47,14 @@ export interface CommandContext {
   isTTY: boolean;
   /** Register every secret the command handles; all output passes through it. */
   redactor: Redactor;
-  /** Resolves the target (`local` or `cloudflare`) and its credentials, once, on first call. */
-  target(): Promise<unknown>;
+  /**
+   * Where the run acts (`local` or `cloudflare`: API base URL, token, account), resolved once on first
+   * call from CLOUDFLARE_API_TOKEN, the vault, or the local cloud (started if needed). Says so in one
+   * line on stderr; the token is registered with the redactor.
+   */
+  target(): Promise<Target>;
+  /** The encrypted token vault under legoHome; its passphrase comes from LEGO_VAULT_PASSPHRASE or a prompt. */
+  vault(): Promise<Vault>;
 }
 
 /**

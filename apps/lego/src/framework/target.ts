@@ -1,33 +1,106 @@
-import { type LegoEnv, LegoError, type Logger } from "@lego/core";
+import type { Target } from "@lego/cloudflare";
+import {
+  type LegoEnv,
+  LegoError,
+  type LocalCloudInfo,
+  type Prompter,
+  type Redactor,
+  UsageError,
+} from "@lego/core";
+import type { Vault } from "@lego/secrets";
+import type { Ui } from "./ui.ts";
 
-/** What the target resolver is given: everything comes from the command context. */
-export interface TargetInputs {
+/** What the vault and target resolvers are given: everything comes from the command context. */
+export interface CredentialInputs {
   env: LegoEnv;
   legoHome: string;
-  cwd: string;
-  signal: AbortSignal;
-  logger: Logger;
+  prompter: Prompter;
+  redactor: Redactor;
+  ui: Ui;
 }
 
 /**
- * A lazy, memoised target resolver for `ctx.target()`. It loads `@lego/cloudflare` on first use
- * (commands that never touch a target do not pay for it) and calls its `resolveTarget`.
+ * The vault passphrase: `LEGO_VAULT_PASSPHRASE`, else a hidden prompt on a terminal (twice when the
+ * vault is being created), else exit 2 naming the variable.
  */
-export function createTargetResolver(inputs: TargetInputs): () => Promise<unknown> {
-  let pending: Promise<unknown> | undefined;
-  return () => {
-    pending ??= (async () => {
-      const cloudflare = (await import("@lego/cloudflare")) as Record<string, unknown>;
-      const resolveTarget = cloudflare.resolveTarget;
-      if (typeof resolveTarget !== "function") {
-        throw new LegoError({
-          code: "ERR_COMMAND_UNAVAILABLE",
-          message: "This build of lego cannot resolve a target: @lego/cloudflare has no resolveTarget yet",
-          hint: "Rebuild lego from a checkout where @lego/cloudflare exports resolveTarget.",
-          kind: "system",
+export function createPassphraseProvider(
+  inputs: CredentialInputs,
+): (request: { path: string; creating: boolean }) => Promise<string> {
+  return async ({ path, creating }) => {
+    const fromEnv = inputs.env.LEGO_VAULT_PASSPHRASE;
+    if (fromEnv) return fromEnv;
+    const flag = "LEGO_VAULT_PASSPHRASE=… in the environment";
+    const first = await inputs.prompter.password({
+      message: creating
+        ? `New passphrase for the token vault ${path}`
+        : `Passphrase of the token vault ${path}`,
+      flag,
+    });
+    inputs.redactor.add(first);
+    if (creating) {
+      const again = await inputs.prompter.password({ message: "The same passphrase again", flag });
+      if (again !== first) {
+        throw new UsageError({
+          code: "ERR_PASSPHRASE_MISMATCH",
+          message: "The two passphrases differ; the vault was not created",
+          hint: "Run the command again and type the same passphrase twice.",
         });
       }
-      return (resolveTarget as (options: TargetInputs) => Promise<unknown>)(inputs);
+    }
+    return first;
+  };
+}
+
+/** A lazy, memoised `ctx.vault()`: the encrypted token vault under `$LEGO_HOME` (@lego/secrets). */
+export function createVaultResolver(inputs: CredentialInputs): () => Promise<Vault> {
+  let pending: Promise<Vault> | undefined;
+  return () => {
+    pending ??= import("@lego/secrets").then(({ createVault }) =>
+      createVault({ legoHome: inputs.legoHome, passphrase: createPassphraseProvider(inputs) }),
+    );
+    return pending;
+  };
+}
+
+type EnsureLocal = (options: { legoHome: string }) => Promise<LocalCloudInfo>;
+
+/** The emulator's "start it unless it runs" function, loaded only when the target is local. */
+async function ensureLocalCloud(legoHome: string): Promise<LocalCloudInfo> {
+  const mod = (await import("@lego/emulator")) as Record<string, unknown>;
+  const ensure = (mod.ensureLocalCloud ?? mod.localCloudUp) as EnsureLocal | undefined;
+  if (typeof ensure !== "function") {
+    throw new LegoError({
+      code: "ERR_COMMAND_UNAVAILABLE",
+      message: "The target is the local cloud, but this build's @lego/emulator cannot start it",
+      hint: "Set CLOUDFLARE_API_TOKEN to act on Cloudflare, or rebuild lego with a complete @lego/emulator.",
+      kind: "system",
+    });
+  }
+  return ensure({ legoHome });
+}
+
+/**
+ * A lazy, memoised `ctx.target()`: `resolveTarget` from @lego/cloudflare with the vault and the
+ * local cloud wired in. It says where the run acts in one line on stderr, and registers the token
+ * with the redactor.
+ */
+export function createTargetResolver(
+  inputs: CredentialInputs,
+  vault: () => Promise<Vault>,
+): () => Promise<Target> {
+  let pending: Promise<Target> | undefined;
+  return () => {
+    pending ??= (async () => {
+      const { resolveTarget } = await import("@lego/cloudflare");
+      const target = await resolveTarget({
+        env: inputs.env,
+        legoHome: inputs.legoHome,
+        vault: { getToken: async () => (await vault()).getToken() },
+        ensureLocal: () => ensureLocalCloud(inputs.legoHome),
+      });
+      inputs.redactor.add(target.token);
+      inputs.ui.info(target.description);
+      return target;
     })();
     return pending;
   };
