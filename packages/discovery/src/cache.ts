@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type Clock, type Logger, createNullLogger, systemClock, writeFileAtomic } from "@lego/core";
+import { type Clock, createNullLogger, type Logger, systemClock, writeFileAtomic } from "@lego/core";
 
 /** What a cached value depended on: a file or folder's mtime and size, or the fact it did not exist. */
 export type InputStamp = { path: string; mtimeMs: number; size: number } | { path: string; missing: true };
@@ -152,8 +152,21 @@ export class ConfigurationCacheManager {
   }
 
   /** Writes an entry with explicit stamps. @internal */
-  async writeEntry<T>(file: string, id: string, value: T, inputs: InputStamp[], ttlMs = this.ttlMs): Promise<void> {
-    const entry: StoredEntry<T> = { format: CACHE_FORMAT, id, storedAt: this.clock.now(), ttlMs, inputs, value };
+  async writeEntry<T>(
+    file: string,
+    id: string,
+    value: T,
+    inputs: InputStamp[],
+    ttlMs = this.ttlMs,
+  ): Promise<void> {
+    const entry: StoredEntry<T> = {
+      format: CACHE_FORMAT,
+      id,
+      storedAt: this.clock.now(),
+      ttlMs,
+      inputs,
+      value,
+    };
     await writeFileAtomic(file, JSON.stringify(entry));
   }
 

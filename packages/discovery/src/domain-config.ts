@@ -68,7 +68,9 @@ export function readDomainConfigExports(exports: Record<string, unknown>, file: 
         ok: false,
         problems: issues.map((issue) => ({
           file,
-          keyPath: issue.path ? `domains.${issue.path.replace(/^domains\.?/, "")}`.replace(/\.$/, "") : "domains",
+          keyPath: issue.path
+            ? `domains.${issue.path.replace(/^domains\.?/, "")}`.replace(/\.$/, "")
+            : "domains",
           message: issue.message,
         })),
       };

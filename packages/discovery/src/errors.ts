@@ -20,6 +20,8 @@ export const DiscoveryErrorCode = [
   "ERR_ENVIRONMENT_NOT_FOUND",
   /** The dependency graph (service bindings + dependsOn) has a cycle. */
   "ERR_DEPENDENCY_CYCLE",
+  /** Account discovery was asked for without a Cloudflare API client (no token): exit 3. */
+  "ERR_ACCOUNT_CLIENT_MISSING",
   /** A deployment validation found at least one failing check. */
   "ERR_VALIDATION_FAILED",
 ] as const;

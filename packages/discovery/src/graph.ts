@@ -28,7 +28,10 @@ export interface DependencyGraph {
  * Builds the dependency graph from edges. Edges to unknown nodes are ignored here (the validator
  * reports them); a service binding from a service to itself is not a dependency.
  */
-export function buildDependencyGraph(nodes: Iterable<string>, edges: Iterable<DependencyEdge>): DependencyGraph {
+export function buildDependencyGraph(
+  nodes: Iterable<string>,
+  edges: Iterable<DependencyEdge>,
+): DependencyGraph {
   const names = [...new Set(nodes)].sort();
   const known = new Set(names);
   const deps = new Map<string, Set<string>>(names.map((n) => [n, new Set<string>()]));

@@ -3,6 +3,18 @@
  * user's argument to one of them, caches what it found, and validates before deploy.
  */
 
+export type {
+  AccountClient,
+  AccountDiscovery,
+  DiscoverAccountOptions,
+  DiscoveredDomain,
+  DiscoveredWorker,
+  DiscoveryStep,
+  DiscoveryWarning,
+  DomainDiscoveryOptions,
+  HostnameZone,
+} from "./account.ts";
+export { DomainDiscovery, STEP_PERMISSIONS, zoneCandidates } from "./account.ts";
 export type { CacheEntryOptions, ConfigurationCacheOptions, InputStamp } from "./cache.ts";
 export { CACHE_FORMAT, ConfigurationCacheManager, inputsUnchanged, stampInputs } from "./cache.ts";
 export type { DomainConfigResult } from "./domain-config.ts";
@@ -20,6 +32,26 @@ export type { ScanPortfolioOptions } from "./portfolio.ts";
 export { DEFAULT_SERVICE_PATTERNS, LEGO_CONFIG_FILES, scanPortfolio } from "./portfolio.ts";
 export type { MatchKind, ResolvedService } from "./resolve.ts";
 export { closeNames, matchServices, resolveService } from "./resolve.ts";
+export type {
+  DeploymentValidatorOptions,
+  ValidateDeploymentOptions,
+  ValidationCheck,
+  ValidationLevel,
+  ValidationReport,
+  ValidatorClient,
+  ValidatorWrangler,
+} from "./validator.ts";
+export {
+  basicChecks,
+  DeploymentValidator,
+  portfolioChecks,
+  routeCovers,
+  standardChecks,
+  targetEnvironments,
+  VALIDATION_LEVELS,
+  validateDeployment,
+  validationError,
+} from "./validator.ts";
 export type {
   ConfigProblem,
   D1DatabaseBinding,

@@ -25,7 +25,9 @@ export interface LoadedModule {
  */
 export interface ModuleLoader {
   /** Loads each file; a file that fails is reported in `errors`, never thrown, so a scan can report all. */
-  loadAll(files: readonly string[]): Promise<{ modules: Map<string, LoadedModule>; errors: Map<string, UsageError> }>;
+  loadAll(
+    files: readonly string[],
+  ): Promise<{ modules: Map<string, LoadedModule>; errors: Map<string, UsageError> }>;
 }
 
 const RUNTIME_ALIASES = ["@lego/runtime", "@tamyla/lego-framework"] as const;
@@ -121,15 +123,19 @@ export function createModuleLoader(options: { displayPath?: (file: string) => st
         if (errors.has(file)) continue;
         current = new Set([file]);
         try {
-          const loader = precompiled.has(file) ? jiti : (fallback ??= createJiti(import.meta.url, {
-            fsCache: false,
-            moduleCache: false,
-            virtualModules,
-          }));
+          if (!precompiled.has(file) && !fallback) {
+            fallback = createJiti(import.meta.url, { fsCache: false, moduleCache: false, virtualModules });
+          }
+          const loader = precompiled.has(file) ? jiti : fallback!;
           const exports = (await loader.import(file)) as Record<string, unknown>;
           modules.set(file, { file, exports: exports ?? {}, inputs: [...current].sort() });
         } catch (error) {
-          errors.set(file, (error as { errors?: unknown }).errors ? parseErrorFrom(display(file), error) : loadErrorFrom(display(file), error));
+          errors.set(
+            file,
+            (error as { errors?: unknown }).errors
+              ? parseErrorFrom(display(file), error)
+              : loadErrorFrom(display(file), error),
+          );
         } finally {
           current = undefined;
         }

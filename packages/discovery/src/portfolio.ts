@@ -1,27 +1,33 @@
 import { readFileSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
-import { type Clock, type Logger, UsageError, createNullLogger } from "@lego/core";
+import { type Clock, createNullLogger, type Logger, UsageError } from "@lego/core";
 import type { DomainConfig } from "@lego/runtime";
 import { ConfigurationCacheManager, type InputStamp, inputsUnchanged, stampInputs } from "./cache.ts";
 import { DOMAIN_CONFIG_FILES, readDomainConfigExports } from "./domain-config.ts";
 import { expandFolderGlobs } from "./glob.ts";
-import { type DependencyEdge, buildDependencyGraph } from "./graph.ts";
+import { buildDependencyGraph, type DependencyEdge } from "./graph.ts";
 import type { Portfolio, PortfolioService, ServiceEnvironment } from "./model.ts";
 import { createModuleLoader } from "./module-loader.ts";
 import {
   type ConfigProblem,
+  parseConfigText,
+  parseWranglerConfig,
   WRANGLER_CONFIG_FILES,
   type WranglerConfig,
   type WranglerEnvironment,
-  parseConfigText,
-  parseWranglerConfig,
 } from "./wrangler-config.ts";
 
 /** The folders scanned when there is no `lego.config.*`. */
 export const DEFAULT_SERVICE_PATTERNS = ["services/*", "examples/*"] as const;
 
 /** Portfolio config files, in order of preference. */
-export const LEGO_CONFIG_FILES = ["lego.config.ts", "lego.config.mts", "lego.config.js", "lego.config.mjs", "lego.config.json"] as const;
+export const LEGO_CONFIG_FILES = [
+  "lego.config.ts",
+  "lego.config.mts",
+  "lego.config.js",
+  "lego.config.mjs",
+  "lego.config.json",
+] as const;
 
 /** Options of {@link scanPortfolio}. */
 export interface ScanPortfolioOptions {
@@ -73,9 +79,13 @@ function problemsError(problems: ConfigProblem[], parseErrors: UsageError[]): Us
     ...parseErrors.map((e) => e.message),
     ...problems.map((p) => `${p.file}: ${p.keyPath}: ${p.message}`),
   ];
-  const more = lines.length > 1 ? ` (and ${lines.length - 1} more problem${lines.length > 2 ? "s" : ""})` : "";
+  const more =
+    lines.length > 1 ? ` (and ${lines.length - 1} more problem${lines.length > 2 ? "s" : ""})` : "";
   return new UsageError({
-    code: parseErrors.length > 0 && problems.length === 0 ? "ERR_CONFIG_PARSE" : (parseErrors[0]?.code ?? "ERR_CONFIG_INVALID"),
+    code:
+      parseErrors.length > 0 && problems.length === 0
+        ? "ERR_CONFIG_PARSE"
+        : (parseErrors[0]?.code ?? "ERR_CONFIG_INVALID"),
     message: `${lines[0]}${more}`,
     hint:
       lines.length > 1
@@ -143,7 +153,9 @@ function buildEnvironments(
     const section: WranglerEnvironment | undefined =
       wrangler.environments[name] ?? (name === topLevelServes ? wrangler.topLevel : undefined);
     const hostname = domain?.domains[name]?.toLowerCase();
-    const routeHosts = (section?.routes ?? []).map((r) => r.hostname).filter((h) => h !== "" && !h.includes("*"));
+    const routeHosts = (section?.routes ?? [])
+      .map((r) => r.hostname)
+      .filter((h) => h !== "" && !h.includes("*"));
     environments[name] = {
       name,
       wranglerEnv: section?.wranglerEnv,
@@ -199,7 +211,11 @@ function buildService(
     wranglerConfigFile: wrangler.file,
     ...(domainFile ? { domainConfigFile: domainFile } : {}),
     wranglerName: wrangler.name,
-    ...(domain?.accountId ? { accountId: domain.accountId } : (wrangler.topLevel.accountId ? { accountId: wrangler.topLevel.accountId } : {})),
+    ...(domain?.accountId
+      ? { accountId: domain.accountId }
+      : wrangler.topLevel.accountId
+        ? { accountId: wrangler.topLevel.accountId }
+        : {}),
     ...(domain?.zoneId ? { zoneId: domain.zoneId } : {}),
     environmentNames: names,
     environments,
@@ -228,7 +244,8 @@ async function readServices(
   const problems: ConfigProblem[] = [];
   const parseErrors: UsageError[] = [];
   const skipped: Portfolio["skipped"] = [];
-  const pending: Array<{ dir: string; stamps: InputStamp[]; wrangler: WranglerConfig; domainPath?: string }> = [];
+  const pending: Array<{ dir: string; stamps: InputStamp[]; wrangler: WranglerConfig; domainPath?: string }> =
+    [];
 
   for (const dir of dirs) {
     const abs = join(root, dir);
@@ -262,7 +279,8 @@ async function readServices(
   }
 
   const domainPaths = pending.flatMap((p) => (p.domainPath ? [p.domainPath] : []));
-  const { modules, errors } = domainPaths.length > 0 ? await loader().loadAll(domainPaths) : { modules: new Map(), errors: new Map() };
+  const { modules, errors } =
+    domainPaths.length > 0 ? await loader().loadAll(domainPaths) : { modules: new Map(), errors: new Map() };
   const services: CachedService[] = [];
   for (const item of pending) {
     let domain: DomainConfig | undefined;
@@ -318,7 +336,8 @@ function dependencyEdges(services: PortfolioService[]): {
     for (const env of Object.values(s.environments)) {
       for (const b of env.serviceBindings) {
         const target = byScript.get(b.service);
-        if (target) edges.push({ from: s.name, to: target, via: "binding", environment: env.name, binding: b.binding });
+        if (target)
+          edges.push({ from: s.name, to: target, via: "binding", environment: env.name, binding: b.binding });
         else external.push({ service: s.name, environment: env.name, binding: b.binding, script: b.service });
       }
     }
@@ -403,7 +422,9 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
   const configStampPaths = LEGO_CONFIG_FILES.map((name) => join(root, name));
   const indexFile = cache?.pathFor(PORTFOLIO_ENTRY);
   const cached =
-    cache && indexFile && !options.refresh ? cache.readEntry<PortfolioIndex>(indexFile, PORTFOLIO_ENTRY, { inputs: false })?.value : undefined;
+    cache && indexFile && !options.refresh
+      ? cache.readEntry<PortfolioIndex>(indexFile, PORTFOLIO_ENTRY, { inputs: false })?.value
+      : undefined;
   const now = cache?.now() ?? options.clock?.now() ?? Date.now();
 
   let legoConfig: { file?: string; patterns: string[] };
@@ -426,7 +447,8 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
   }
   const toRead = dirs.filter((dir) => !reusable.has(dir));
   // Folders that are not services (no wrangler config) are looked at again each time: two stats each.
-  const fresh = toRead.length > 0 ? await readServices(root, toRead, now, logger, loader) : { services: [], skipped: [] };
+  const fresh =
+    toRead.length > 0 ? await readServices(root, toRead, now, logger, loader) : { services: [], skipped: [] };
   const byDir = new Map(fresh.services.map((s) => [s.dir, s]));
   const entries = dirs.flatMap((dir) => {
     const entry = reusable.get(dir) ?? byDir.get(dir);
@@ -460,7 +482,10 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
     try {
       await cache.writeEntry(indexFile, PORTFOLIO_ENTRY, index, [], Number.MAX_SAFE_INTEGER);
     } catch (error) {
-      logger.warn("Could not write the discovery cache", { file: indexFile, reason: (error as Error).message });
+      logger.warn("Could not write the discovery cache", {
+        file: indexFile,
+        reason: (error as Error).message,
+      });
     }
   }
   return portfolio;

@@ -14,8 +14,12 @@ export interface ResolvedService {
 }
 
 /** Every way a user may name a service, each with what it means. Exact values only. */
-function identifiers(service: PortfolioService): Array<{ value: string; kind: MatchKind; environment?: string }> {
-  const out: Array<{ value: string; kind: MatchKind; environment?: string }> = [{ value: service.name, kind: "name" }];
+function identifiers(
+  service: PortfolioService,
+): Array<{ value: string; kind: MatchKind; environment?: string }> {
+  const out: Array<{ value: string; kind: MatchKind; environment?: string }> = [
+    { value: service.name, kind: "name" },
+  ];
   for (const env of Object.values(service.environments)) {
     for (const host of env.hostnames) out.push({ value: host, kind: "hostname", environment: env.name });
     out.push({ value: env.scriptName, kind: "script", environment: env.name });
@@ -27,7 +31,9 @@ function identifiers(service: PortfolioService): Array<{ value: string; kind: Ma
 function normalizeArgument(arg: string): string {
   const trimmed = arg.trim();
   // A pasted URL names its hostname; a bare name stays as written.
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) || trimmed.includes("/") ? hostnameOfPattern(trimmed) : trimmed.toLowerCase();
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) || trimmed.includes("/")
+    ? hostnameOfPattern(trimmed)
+    : trimmed.toLowerCase();
 }
 
 /** Levenshtein distance, bounded: enough to suggest "did you mean". */
@@ -53,7 +59,8 @@ export function closeNames(portfolio: Portfolio, arg: string, limit = 5): string
   for (const service of portfolio.services) {
     for (const { value } of identifiers(service)) {
       const d = distance(wanted, value.toLowerCase());
-      const near = d <= Math.max(2, Math.floor(value.length / 3)) || (wanted.length >= 3 && value.includes(wanted));
+      const near =
+        d <= Math.max(2, Math.floor(value.length / 3)) || (wanted.length >= 3 && value.includes(wanted));
       if (near) scored.set(value, Math.min(scored.get(value) ?? Number.POSITIVE_INFINITY, d));
     }
   }
@@ -75,7 +82,9 @@ export function matchServices(portfolio: Portfolio, arg: string): ResolvedServic
     if (hits.length === 0) continue;
     // Prefer the most specific meaning: a name, then a hostname, then a script name.
     const best =
-      hits.find((h) => h.kind === "name") ?? hits.find((h) => h.kind === "hostname") ?? hits.find((h) => h.kind === "script")!;
+      hits.find((h) => h.kind === "name") ??
+      hits.find((h) => h.kind === "hostname") ??
+      hits.find((h) => h.kind === "script")!;
     const envs = new Set(hits.filter((h) => h.environment !== undefined).map((h) => h.environment));
     matches.push({
       service,
@@ -120,6 +129,9 @@ export function resolveService(portfolio: Portfolio, arg: string): ResolvedServi
     code: "ERR_SERVICE_AMBIGUOUS",
     message: `"${arg}" matches ${matches.length} services: ${candidates.join("; ")}`,
     hint: "Name the service itself instead (its domain config name), which is unique.",
-    details: { argument: arg, candidates: matches.map((m) => ({ name: m.service.name, dir: m.service.dir, matchedBy: m.matchedBy })) },
+    details: {
+      argument: arg,
+      candidates: matches.map((m) => ({ name: m.service.name, dir: m.service.dir, matchedBy: m.matchedBy })),
+    },
   });
 }

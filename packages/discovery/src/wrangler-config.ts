@@ -205,7 +205,10 @@ class ShapeChecker {
       return { pattern: value, hostname: hostnameOfPattern(value), customDomain: false };
     }
     if (!isRecord(value)) {
-      this.problem(path, `must be a string or { pattern, zone_name | zone_id | custom_domain }, got ${describe(value)}`);
+      this.problem(
+        path,
+        `must be a string or { pattern, zone_name | zone_id | custom_domain }, got ${describe(value)}`,
+      );
       return undefined;
     }
     const pattern = this.string(value.pattern, [...path, "pattern"], true);
@@ -281,7 +284,10 @@ class ShapeChecker {
   secrets(env: Record<string, unknown>, path: KeyPath): string[] {
     if (env.secrets === undefined) return [];
     if (!isRecord(env.secrets)) {
-      this.problem([...path, "secrets"], `must be an object { required = [...] }, got ${describe(env.secrets)}`);
+      this.problem(
+        [...path, "secrets"],
+        `must be an object { required = [...] }, got ${describe(env.secrets)}`,
+      );
       return [];
     }
     const list = this.array(env.secrets.required, [...path, "secrets", "required"]) ?? [];
