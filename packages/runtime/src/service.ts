@@ -59,12 +59,19 @@ interface Entry {
   envs: string[];
 }
 
+/** A configured hostname: its service, its environment, and the context cache key of the pair. */
+interface HostMatch {
+  service: string;
+  environment: string;
+  cacheKey: string;
+}
+
 interface Index {
   entries: Map<string, Entry>;
   /** The entry, when the config has exactly one. */
   single: Entry | undefined;
   /** hostname → [service key, environment] */
-  hosts: Map<string, [string, string]>;
+  hosts: Map<string, HostMatch>;
 }
 
 function configError(path: string, message: string, source: string): RuntimeConfigError {
@@ -87,7 +94,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 function indexDomains(domains: unknown, source: string): Index {
   if (!isObject(domains)) throw configError(source, "expected an object of service name → config", source);
   const entries = new Map<string, Entry>();
-  const hosts = new Map<string, [string, string]>();
+  const hosts = new Map<string, HostMatch>();
   for (const [key, config] of Object.entries(domains)) {
     if (!isObject(config)) throw configError(`${source}.${key}`, "expected an object", source);
     const byEnv = config.domains;
@@ -103,7 +110,7 @@ function indexDomains(domains: unknown, source: string): Index {
       const host = byEnv[env];
       if (typeof host !== "string")
         throw configError(`${source}.${key}.domains.${env}`, "expected a hostname", source);
-      hosts.set(host.toLowerCase(), [key, env]);
+      hosts.set(host.toLowerCase(), { service: key, environment: env, cacheKey: `${key}\n${env}` });
     }
     const entry: Entry = { key, config: config as unknown as DomainConfigInput, envs };
     entries.set(key, entry);
@@ -115,22 +122,24 @@ function indexDomains(domains: unknown, source: string): Index {
   return { entries, hosts, single: distinct.size === 1 ? entries.values().next().value : undefined };
 }
 
-function hostOfUrl(url: string): string | undefined {
+function authorityOf(url: string): string | undefined {
   const start = url.indexOf("//");
   if (start === -1) return undefined;
   const end = url.indexOf("/", start + 2);
   const authority = url.slice(start + 2, end === -1 ? undefined : end);
-  const host = authority.slice(authority.lastIndexOf("@") + 1);
-  return host ? normalizeHost(host) : undefined;
+  return authority.slice(authority.lastIndexOf("@") + 1) || undefined;
 }
 
+const NO_MATCH: [undefined, undefined] = [undefined, undefined];
+
 /** The request's hostname and its config match: the URL's host first, then the Host header (behind a proxy they differ). */
-function matchHost(
-  index: Index,
-  request: Request | undefined,
-): [string | undefined, [string, string] | undefined] {
-  if (!request) return [undefined, undefined];
-  const fromUrl = hostOfUrl(request.url);
+function matchHost(index: Index, request: Request | undefined): [string | undefined, HostMatch | undefined] {
+  if (!request) return NO_MATCH;
+  const authority = authorityOf(request.url);
+  // Fast path: a request to a configured hostname, as Cloudflare routes them (lowercase, no port).
+  const exact = authority === undefined ? undefined : index.hosts.get(authority);
+  if (exact) return [authority, exact];
+  const fromUrl = authority === undefined ? undefined : normalizeHost(authority);
   const match = fromUrl === undefined ? undefined : index.hosts.get(fromUrl);
   if (match) return [fromUrl, match];
   const header = request.headers.get("host");
@@ -233,7 +242,7 @@ function makeService<F extends string>(domains: DomainsModuleInput, index: Index
 
     const [host, match] = matchHost(index, request);
     if (!entry) {
-      const byHost = match ? index.entries.get(match[0]) : undefined;
+      const byHost = match ? index.entries.get(match.service) : undefined;
       if (!byHost)
         throw new RuntimeConfigError({
           code: "ERR_RUNTIME_SERVICE_UNRESOLVED",
@@ -247,8 +256,8 @@ function makeService<F extends string>(domains: DomainsModuleInput, index: Index
       serviceBy = "host";
     }
     if (environment === undefined) {
-      if (match && match[0] === entry.key) {
-        environment = match[1];
+      if (match && match.service === entry.key) {
+        environment = match.environment;
         envBy = "host";
       } else if (entry.envs.length === 1) {
         environment = entry.envs[0]!;
@@ -263,7 +272,7 @@ function makeService<F extends string>(domains: DomainsModuleInput, index: Index
           hint: `Set the ${RuntimeBindings.environment} var for each wrangler environment, or pass the request.`,
         });
     }
-    const key = `${entry.key}\n${environment}`;
+    const key = envBy === "host" && match ? match.cacheKey : `${entry.key}\n${environment}`;
     const hit = perEnv.get(key);
     if (hit) return hit;
     checkEnvironment(entry, environment, envBy!);
