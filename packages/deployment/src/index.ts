@@ -8,6 +8,8 @@ export type { DeployContext, DeployHooks, DeployProgress, MigrationOutcome } fro
 export { applyPlan, runFailure, urlForHostname } from "./apply.ts";
 export type { AuditEvent, DeploymentAuditorOptions } from "./audit.ts";
 export { DeploymentAuditor, resolveActor } from "./audit.ts";
+export type { DryRunChange, DryRunContext, DryRunReport, DryRunService } from "./dry-run.ts";
+export { describeDryRun } from "./dry-run.ts";
 export type { HttpClient, HttpRequestOptions, HttpResponse } from "./http.ts";
 export { defaultHttpClient } from "./http.ts";
 export type { DeploymentPlan, DeployOptions, PlannedService, StepName, ValidationLevel } from "./plan.ts";

@@ -1,4 +1,9 @@
-import { buildDependencyGraph, type Portfolio, type PortfolioService, type ServiceEnvironment } from "@lego/discovery";
+import {
+  buildDependencyGraph,
+  type Portfolio,
+  type PortfolioService,
+  type ServiceEnvironment,
+} from "@lego/discovery";
 import { describe, expect, it } from "vitest";
 import { defaultDeployOptions, planDeployment } from "../src/index.ts";
 
@@ -19,7 +24,11 @@ function env(name: string, over: Partial<ServiceEnvironment> = {}): ServiceEnvir
   };
 }
 
-function service(name: string, environments: Record<string, ServiceEnvironment>, over: Partial<PortfolioService> = {}): PortfolioService {
+function service(
+  name: string,
+  environments: Record<string, ServiceEnvironment>,
+  over: Partial<PortfolioService> = {},
+): PortfolioService {
   return {
     name,
     path: `/p/services/${name}`,
@@ -36,16 +45,31 @@ function service(name: string, environments: Record<string, ServiceEnvironment>,
 }
 
 const gateway = service("api-gateway", {
-  staging: env("staging", { scriptName: "api-gateway-staging", hostname: "staging-api.example.com", hostnames: ["staging-api.example.com"] }),
+  staging: env("staging", {
+    scriptName: "api-gateway-staging",
+    hostname: "staging-api.example.com",
+    hostnames: ["staging-api.example.com"],
+  }),
 });
 const auth = service("auth-service", {
-  staging: env("staging", { scriptName: "auth-service-staging", hostnames: ["staging-auth.example.com"], secretsRequired: ["JWT_SECRET"] }),
+  staging: env("staging", {
+    scriptName: "auth-service-staging",
+    hostnames: ["staging-auth.example.com"],
+    secretsRequired: ["JWT_SECRET"],
+  }),
 });
 const data = service("data-service", {
   staging: env("staging", {
     scriptName: "data-service-staging",
     hostnames: ["staging-data.example.com"],
-    d1Databases: [{ binding: "DB", databaseName: "data-staging", databaseId: undefined, migrationsDir: "migrations" } as never],
+    d1Databases: [
+      {
+        binding: "DB",
+        databaseName: "data-staging",
+        databaseId: undefined,
+        migrationsDir: "migrations",
+      } as never,
+    ],
   }),
 });
 const portfolio: Portfolio = {
@@ -69,28 +93,63 @@ describe("planDeployment", () => {
     const plan = planDeployment(portfolio, [], { ...defaultDeployOptions, environment: "staging" });
     expect(plan.services.map((s) => s.service)).toEqual(["auth-service", "data-service", "api-gateway"]);
     const [authPlan, dataPlan, gatewayPlan] = plan.services;
-    expect(authPlan?.steps).toEqual(["validate", "secrets", "rollback-point", "deploy", "wait-live", "tests"]);
-    expect(dataPlan?.steps).toEqual(["validate", "rollback-point", "migrate", "deploy", "wait-live", "tests"]);
+    expect(authPlan?.steps).toEqual([
+      "validate",
+      "secrets",
+      "rollback-point",
+      "deploy",
+      "wait-live",
+      "tests",
+    ]);
+    expect(dataPlan?.steps).toEqual([
+      "validate",
+      "rollback-point",
+      "migrate",
+      "deploy",
+      "wait-live",
+      "tests",
+    ]);
     expect(dataPlan?.databases).toEqual(["data-staging"]);
-    expect(gatewayPlan).toMatchObject({ scriptName: "api-gateway-staging", wranglerEnv: "staging", primaryHostname: "staging-api.example.com", path: "/p/services/api-gateway" });
+    expect(gatewayPlan).toMatchObject({
+      scriptName: "api-gateway-staging",
+      wranglerEnv: "staging",
+      primaryHostname: "staging-api.example.com",
+      path: "/p/services/api-gateway",
+    });
     expect(gatewayPlan?.tests.health).toEqual({ path: "/health", expectStatus: 200 });
   });
 
   it("--no-tests drops the test step; a subset keeps dependency order", () => {
-    const plan = planDeployment(portfolio, ["api-gateway", "data-service"], { ...defaultDeployOptions, environment: "staging", tests: false });
+    const plan = planDeployment(portfolio, ["api-gateway", "data-service"], {
+      ...defaultDeployOptions,
+      environment: "staging",
+      tests: false,
+    });
     expect(plan.services.map((s) => s.service)).toEqual(["data-service", "api-gateway"]);
     expect(plan.services[1]?.steps).not.toContain("tests");
   });
 
   it("names the service and the environments it has on a bad environment", () => {
-    expect(() => planDeployment(portfolio, ["auth-service"], { ...defaultDeployOptions, environment: "production" })).toThrowError(
-      expect.objectContaining({ code: "ERR_DEPLOY_UNKNOWN_ENVIRONMENT", exitCode: 2, hint: expect.stringContaining("staging") }),
+    expect(() =>
+      planDeployment(portfolio, ["auth-service"], { ...defaultDeployOptions, environment: "production" }),
+    ).toThrowError(
+      expect.objectContaining({
+        code: "ERR_DEPLOY_UNKNOWN_ENVIRONMENT",
+        exitCode: 2,
+        hint: expect.stringContaining("staging"),
+      }),
     );
   });
 
   it("an unknown service is exit 2 listing the services", () => {
-    expect(() => planDeployment(portfolio, ["nope"], { ...defaultDeployOptions, environment: "staging" })).toThrowError(
-      expect.objectContaining({ code: "ERR_DEPLOY_UNKNOWN_SERVICE", exitCode: 2, hint: expect.stringContaining("api-gateway, auth-service, data-service") }),
+    expect(() =>
+      planDeployment(portfolio, ["nope"], { ...defaultDeployOptions, environment: "staging" }),
+    ).toThrowError(
+      expect.objectContaining({
+        code: "ERR_DEPLOY_UNKNOWN_SERVICE",
+        exitCode: 2,
+        hint: expect.stringContaining("api-gateway, auth-service, data-service"),
+      }),
     );
   });
 });

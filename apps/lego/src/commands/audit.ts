@@ -1,0 +1,119 @@
+import { isAbsolute, resolve } from "node:path";
+import { UsageError } from "@lego/core";
+import { defineCommand, defineGroup } from "../framework/define.ts";
+import { rootArg } from "../wiring.ts";
+
+function parseSince(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const rel = /^(\d+)([smhd])$/.exec(value);
+  if (rel) {
+    const n = Number(rel[1]);
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as "s" | "m" | "h" | "d"];
+    return new Date(Date.now() - n * unit);
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new UsageError({
+      code: "ERR_BAD_FLAG",
+      message: `--since "${value}" is not a date or a duration`,
+      hint: "Use an ISO date (2026-11-25) or a duration (30m, 2h, 7d).",
+    });
+  }
+  return date;
+}
+
+const rootOf = (cwd: string, root: string | undefined) =>
+  root ? (isAbsolute(root) ? root : resolve(cwd, root)) : cwd;
+
+/** `lego audit`: the append-only audit log of the portfolio. */
+export const auditCommand = defineCommand({
+  meta: {
+    name: "audit",
+    description: "Show the audit log: who deployed, rolled back or migrated what, when, and how it ended",
+    examples: ["lego audit", "lego audit --service api-gateway --since 7d --json"],
+  },
+  args: {
+    service: { type: "string", description: "Only events of this service" },
+    since: {
+      type: "string",
+      description: "Only events since a date (2026-11-25) or a duration (30m, 2h, 7d)",
+    },
+    ...rootArg,
+  },
+  async run(ctx, args) {
+    const { DeploymentAuditor } = await import("@lego/deployment");
+    const since = parseSince(args.since);
+    const auditor = new DeploymentAuditor({ root: rootOf(ctx.cwd, args.root), who: "-" });
+    const events = await auditor.query({
+      ...(args.service ? { service: args.service } : {}),
+      ...(since ? { since } : {}),
+    });
+    return { path: auditor.path, events };
+  },
+  human(result, ui) {
+    if (result.events.length === 0) return ui.print(`No audit events in ${result.path}`);
+    for (const e of result.events) {
+      const versions =
+        e.versionAfter !== undefined ? ` ${e.versionBefore ?? "none"} → ${e.versionAfter ?? "none"}` : "";
+      const where = e.service ? ` ${e.service}${e.environment ? ` (${e.environment})` : ""}` : "";
+      ui.print(`${e.at}  ${e.who}  ${e.action}${where}${versions}${e.result ? `  ${e.result}` : ""}`);
+    }
+  },
+});
+
+const runsList = defineCommand({
+  meta: { name: "list", description: "List runs, newest first", examples: ["lego runs list --json"] },
+  args: { ...rootArg },
+  async run(ctx, args) {
+    const { listRuns } = await import("@lego/deployment");
+    const runs = await listRuns(rootOf(ctx.cwd, args.root));
+    return {
+      runs: runs.map((r) => ({
+        runId: r.runId,
+        command: r.command,
+        ok: r.ok,
+        target: r.target.kind,
+        who: r.who,
+        startedAt: r.startedAt,
+        durationMs: r.durationMs,
+        services: r.services.map((s) => s.service),
+      })),
+    };
+  },
+  human(result, ui) {
+    if (result.runs.length === 0) return ui.print("No runs yet.");
+    for (const r of result.runs)
+      ui.print(
+        `${r.runId}  ${r.ok ? ui.style("green", "ok    ") : ui.style("red", "failed")}  ${r.command}  (${r.target}, ${r.who})`,
+      );
+  },
+});
+
+const runsShow = defineCommand({
+  meta: {
+    name: "show",
+    description: "Show one run's report",
+    examples: ["lego runs show 20261125-050000-1a2b3c"],
+  },
+  args: { id: { type: "positional", description: "Run id", required: true }, ...rootArg },
+  async run(ctx, args) {
+    const { readRunReport, renderReportMarkdown } = await import("@lego/deployment");
+    const report = await readRunReport(rootOf(ctx.cwd, args.root), args.id);
+    if (!report)
+      throw new UsageError({
+        code: "ERR_RUN_NOT_FOUND",
+        message: `No run ${args.id}`,
+        hint: "`lego runs list` shows the runs.",
+      });
+    return { report, markdown: renderReportMarkdown(report) };
+  },
+  human(result, ui) {
+    ui.print(result.markdown);
+  },
+});
+
+/** `lego runs list|show`. */
+export const runsGroup = defineGroup({
+  meta: { name: "runs", description: "Past runs and their reports" },
+  commands: [runsList, runsShow],
+});

@@ -1,0 +1,107 @@
+// Assembles the real I/O the portfolio commands act through: the portfolio scan, the target's API
+// client and wrangler runner, and the deploy hooks of the other bricks. Apps are the only place that
+// builds these; libraries receive them as arguments.
+import { isAbsolute, join, resolve } from "node:path";
+import type { CloudflareClient, Target, WranglerRunner } from "@lego/cloudflare";
+import { UsageError } from "@lego/core";
+import type { Portfolio, PortfolioService } from "@lego/discovery";
+import type { CommandContext } from "./framework/define.ts";
+
+/** The `--root` flag every portfolio command takes. */
+export const rootArg = {
+  root: { type: "string", description: "Portfolio root (default: the current folder)" },
+} as const;
+
+/** Scans the portfolio at `--root` (or the cwd). */
+export async function openPortfolio(
+  ctx: CommandContext,
+  root: string | undefined,
+  refresh = false,
+): Promise<Portfolio> {
+  const { scanPortfolio } = await import("@lego/discovery");
+  const dir = root ? (isAbsolute(root) ? root : resolve(ctx.cwd, root)) : ctx.cwd;
+  const portfolio = await scanPortfolio({ root: dir, logger: ctx.logger, refresh, clock: ctx.clock });
+  if (portfolio.services.length === 0) {
+    throw new UsageError({
+      code: "ERR_NO_SERVICES",
+      message: `No services found under ${dir} (looked in ${portfolio.patterns.join(", ")})`,
+      hint: "Pass --root <portfolio folder>, or create one with `lego create <name> --type api-gateway`.",
+    });
+  }
+  return portfolio;
+}
+
+/**
+ * Resolves the services named on the command line (names, hostnames or script names). A hostname or
+ * script name pins the environment; two that pin different ones are a usage error.
+ */
+export async function pickServices(
+  ctx: CommandContext,
+  portfolio: Portfolio,
+  names: readonly string[],
+  options: { all?: boolean; what: string },
+): Promise<{ services: PortfolioService[]; environment?: string }> {
+  const { resolveService } = await import("@lego/discovery");
+  if (options.all) return { services: portfolio.services };
+  if (names.length === 0) {
+    const picked = await ctx.prompter.select({
+      message: `Which service do you want to ${options.what}?`,
+      flag: "<service> (or --all)",
+      choices: portfolio.services.map((s) => ({
+        value: s.name,
+        name: s.name,
+        description: Object.values(s.environments)
+          .flatMap((e) => e.hostnames)
+          .join(", "),
+      })),
+    });
+    return { services: portfolio.services.filter((s) => s.name === picked) };
+  }
+  const resolved = names.map((n) => resolveService(portfolio, n));
+  const pinned = [...new Set(resolved.map((r) => r.environment).filter((e): e is string => e !== undefined))];
+  if (pinned.length > 1) {
+    throw new UsageError({
+      code: "ERR_ENVIRONMENT_CONFLICT",
+      message: `The arguments name different environments: ${pinned.join(", ")}`,
+      hint: "Deploy one environment at a time, or name services rather than hostnames and pass --env.",
+    });
+  }
+  return {
+    services: [...new Map(resolved.map((r) => [r.service.name, r.service])).values()],
+    ...(pinned[0] ? { environment: pinned[0] } : {}),
+  };
+}
+
+/** The target's API client and wrangler runner. Dispose when done. */
+export interface Cloud {
+  target: Target;
+  client: CloudflareClient;
+  wrangler: WranglerRunner;
+  dispose(): Promise<void>;
+}
+
+/** Opens the target (starting the local cloud when it is the target and not running). */
+export async function openCloud(ctx: CommandContext, cwd: string): Promise<Cloud> {
+  const { createCloudflareClient, createWranglerRunner } = await import("@lego/cloudflare");
+  const target = (await ctx.target()) as Target;
+  ctx.redactor.add(target.token);
+  ctx.ui.info(target.description);
+  const client = createCloudflareClient({
+    token: target.token,
+    baseURL: target.apiBaseUrl,
+    accountId: target.accountId,
+    logger: ctx.logger,
+    clock: ctx.clock,
+    signal: ctx.signal,
+  });
+  const wrangler = createWranglerRunner({
+    cwd,
+    target,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    stateDir: join(ctx.legoHome, "wrangler"),
+    // wrangler needs PATH and HOME; credentials in the ambient environment are dropped by the runner.
+    baseEnv: process.env,
+  });
+  return { target, client, wrangler, dispose: () => wrangler.dispose() };
+}
