@@ -246,6 +246,21 @@ export function translateCloudflareError(
   const text = describeErrors(failure, redact);
   const suffix = text ? `: ${text}` : "";
   const details = { ...base, status, cfCodes };
+  if (isRateLimited(failure)) {
+    const retryAfterMs = retryAfterOf(failure, options.nowMs ?? Date.now());
+    return new LegoError({
+      code: "ERR_CF_RATE_LIMITED",
+      message: `Cloudflare API ${where} is rate limited (${status})${suffix}`,
+      hint:
+        retryAfterMs === undefined
+          ? "Wait a little and run again, or run fewer operations in parallel."
+          : `The API asks to wait ${Math.ceil(retryAfterMs / 1000)} s; run again after that, or with less parallelism.`,
+      kind: "system",
+      exitCode: ExitCode.Failure,
+      details: { ...details, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
+      cause: error,
+    });
+  }
   const invalidToken = status === 401 || cfCodes.some((c) => INVALID_TOKEN_CF_CODES.includes(c));
   if (invalidToken || status === 403) {
     const permission = request.permission;
@@ -261,21 +276,6 @@ export function translateCloudflareError(
       kind: "user",
       exitCode: ExitCode.Auth,
       details: { ...details, ...(permission ? { permission } : {}) },
-      cause: error,
-    });
-  }
-  if (isRateLimited(failure)) {
-    const retryAfterMs = retryAfterOf(failure, options.nowMs ?? Date.now());
-    return new LegoError({
-      code: "ERR_CF_RATE_LIMITED",
-      message: `Cloudflare API ${where} is rate limited (${status})${suffix}`,
-      hint:
-        retryAfterMs === undefined
-          ? "Wait a little and run again, or run fewer operations in parallel."
-          : `The API asks to wait ${Math.ceil(retryAfterMs / 1000)} s; run again after that, or with less parallelism.`,
-      kind: "system",
-      exitCode: ExitCode.Failure,
-      details: { ...details, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
       cause: error,
     });
   }

@@ -53,8 +53,10 @@ export interface FakeCloudflare {
   /** Scripts by name, with their secrets' values (the fake keeps them to assert on). */
   scripts: Map<string, ScriptState>;
   fault(fault: Fault): void;
-  /** A handler tried before the built-in routes; return undefined to fall through. */
-  route(method: string, path: RegExp, handler: Handler): void;
+  /** A handler tried before the built-in routes (undefined falls through). Returns its remover. */
+  route(method: string, path: RegExp, handler: Handler): () => void;
+  /** Drops pending faults and route overrides, and forgets recorded requests. */
+  reset(): void;
   /** Requests whose path matches. */
   find(method: string, path: RegExp): RecordedRequest[];
   close(): Promise<void>;
@@ -528,7 +530,19 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
     requests,
     scripts,
     fault: (f) => faults.push({ ...f, left: f.times ?? 1 }),
-    route: (method, path, handler) => overrides.push({ method, path, handler }),
+    route: (method, path, handler) => {
+      const entry = { method, path, handler };
+      overrides.push(entry);
+      return () => {
+        const i = overrides.indexOf(entry);
+        if (i >= 0) overrides.splice(i, 1);
+      };
+    },
+    reset: () => {
+      faults.length = 0;
+      overrides.length = 0;
+      requests.length = 0;
+    },
     find: (method, path) => requests.filter((r) => r.method === method && path.test(r.path)),
     close: async () => {
       for (const res of hanging) res.destroy();
