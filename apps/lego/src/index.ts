@@ -17,7 +17,7 @@ export type { CommandContext, CommandMeta, CommandNode, LegoCommand, LegoGroup }
 export { defineCommand, defineGroup } from "./framework/define.ts";
 export { CliErrorCode } from "./framework/errors.ts";
 export { isInteractive } from "./framework/interactive.ts";
-export type { TaskHandle, TaskList } from "./framework/tasks.ts";
+export type { TaskHandle, TaskList, TaskStatus } from "./framework/tasks.ts";
 export type { TextStream, Ui } from "./framework/ui.ts";
 export { program } from "./program.ts";
 export { runCli } from "./run.ts";

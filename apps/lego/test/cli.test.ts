@@ -74,6 +74,19 @@ const tasksCommand = defineCommand({
     return { ok: true };
   },
 });
+const progressCommand = defineCommand({
+  meta: { name: "progress", description: "Reports progress by events" },
+  async run(ctx) {
+    const tasks = ctx.ui.tasks();
+    tasks.update("api: build", "running");
+    tasks.update("api: build", "running", "bundling");
+    tasks.update("api: build", "ok");
+    tasks.update("api: deploy", "failed", "HTTP 500");
+    tasks.update("auth: deploy", "skipped", "unchanged");
+    tasks.end();
+    return null;
+  },
+});
 const askCommand = defineCommand({
   meta: { name: "ask", description: "Asks a question" },
   async run(ctx) {
@@ -83,7 +96,7 @@ const askCommand = defineCommand({
 const testCommands = [
   defineGroup({
     meta: { name: "t", description: "Test commands" },
-    commands: [failCommand, waitCommand, secretCommand, tasksCommand, askCommand],
+    commands: [failCommand, waitCommand, secretCommand, tasksCommand, progressCommand, askCommand],
   }),
 ];
 
@@ -284,6 +297,18 @@ describe("output", () => {
     const live = await run(["t", "tasks"], { commands: testCommands, isTTY: true, env: { NO_COLOR: "1" } });
     expect(live.stderr).toContain(`${ESC}1A${ESC}2K`);
     expect(live.stderr).not.toContain(`${ESC}32m`);
+  });
+
+  it("tasks.update drives one task per title from progress events", async () => {
+    const r = await run(["t", "progress"], { commands: testCommands });
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toEqual([
+      "… api: build",
+      "  api: build: bundling",
+      expect.stringMatching(/^✓ api: build \(\d+ms\)$/),
+      "✗ api: deploy HTTP 500",
+      "- auth: deploy skipped: unchanged",
+    ]);
   });
 
   it("registered secrets never reach stdout or stderr", async () => {

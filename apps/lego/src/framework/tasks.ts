@@ -28,6 +28,14 @@ export interface TaskHandle {
  */
 export interface TaskList {
   add(title: string): TaskHandle;
+  /**
+   * Event-driven progress: sets the status of the task called `title`, adding it when new. Use a
+   * stable title (`api: deploy`) and put what changes in `detail`, so a live list updates one line.
+   *
+   * @example
+   * onProgress: (e) => tasks.update(`${e.service}: ${e.step}`, e.status, e.message)
+   */
+  update(title: string, status?: TaskStatus, detail?: string): void;
   /** Runs `work` as a task: succeeded when it resolves, failed (and rethrown) when it rejects. */
   run<T>(title: string, work: (task: TaskHandle) => Promise<T>): Promise<T>;
   /** Stops the live redraw. Called by the framework when the command returns; safe to call twice. */
@@ -35,6 +43,8 @@ export interface TaskList {
 }
 
 type State = "running" | "done" | "failed" | "skipped";
+/** A status as progress events report it. */
+export type TaskStatus = "running" | "ok" | "done" | "failed" | "skipped" | "rolled-back";
 interface Task {
   title: string;
   state: State;
@@ -125,7 +135,7 @@ export function createTaskList(sink: TaskSink): TaskList & { clearLive(): void; 
     sink.write(`${text ?? line(task, "")}\n`);
   };
 
-  const add = (title: string): TaskHandle => {
+  const add = (title: string, announce = true): TaskHandle => {
     const task: Task = {
       title,
       state: "running",
@@ -134,7 +144,7 @@ export function createTaskList(sink: TaskSink): TaskList & { clearLive(): void; 
       endedAt: undefined,
     };
     tasks.push(task);
-    plain(task);
+    if (announce) plain(task);
     if (sink.live) redraw();
     tick();
     const finish = (state: State, detail: string | undefined): void => {
@@ -160,8 +170,29 @@ export function createTaskList(sink: TaskSink): TaskList & { clearLive(): void; 
     };
   };
 
+  const handles = new Map<string, TaskHandle>();
   return {
     add,
+    update(title, status = "running", detail) {
+      const running = tasks.some((t) => t.title === title && t.state === "running");
+      let handle = running ? handles.get(title) : undefined;
+      if (status === "running") {
+        if (!handle) {
+          handle = add(title);
+          handles.set(title, handle);
+        }
+        if (detail) handle.update(detail);
+        return;
+      }
+      // Finished without a "running" event first: one final line, no start line.
+      if (!handle) {
+        handle = add(title, false);
+        handles.set(title, handle);
+      }
+      if (status === "ok" || status === "done") handle.succeed(detail);
+      else if (status === "skipped") handle.skip(detail);
+      else handle.fail(status === "rolled-back" ? `rolled back${detail ? `: ${detail}` : ""}` : detail);
+    },
     async run(title, work) {
       const handle = add(title);
       try {
