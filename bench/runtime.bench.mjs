@@ -16,7 +16,9 @@ import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 const here = dirname(fileURLToPath(import.meta.url));
 const runtimeDist = join(here, "../packages/runtime/dist/index.js");
 if (!existsSync(runtimeDist)) {
-  console.error("@lego/runtime is not built: run `pnpm --filter @lego/runtime build` (or `pnpm bench` through turbo).");
+  console.error(
+    "@lego/runtime is not built: run `pnpm --filter @lego/runtime build` (or `pnpm bench` through turbo).",
+  );
   process.exit(1);
 }
 
@@ -100,7 +102,11 @@ async function bundle(source) {
     logLevel: "silent",
   });
   const code = result.outputFiles[0].contents;
-  return { code: result.outputFiles[0].text, min: code.byteLength, gz: gzipSync(code, { level: 9 }).byteLength };
+  return {
+    code: result.outputFiles[0].text,
+    min: code.byteLength,
+    gz: gzipSync(code, { level: 9 }).byteLength,
+  };
 }
 
 const fmt = (bytes) => `${(bytes / KB).toFixed(2)} KB`;
@@ -110,7 +116,9 @@ console.log("## Bundle cost (esbuild, minified + gzip -9)");
 const sizes = {};
 for (const [name, source] of Object.entries(workers)) sizes[name] = await bundle(source);
 const base = sizes.baseline;
-console.log(`${"worker".padEnd(48)} ${"min".padStart(10)} ${"min+gz".padStart(10)} ${"Δ min+gz".padStart(10)} ${"ratio".padStart(7)}`);
+console.log(
+  `${"worker".padEnd(48)} ${"min".padStart(10)} ${"min+gz".padStart(10)} ${"Δ min+gz".padStart(10)} ${"ratio".padStart(7)}`,
+);
 for (const [name, s] of Object.entries(sizes)) {
   const delta = s.gz - base.gz;
   console.log(
