@@ -144,16 +144,8 @@ export const deployCommand = defineCommand({
           redactor: ctx.redactor,
           signal: ctx.signal,
           onProgress: (event) => {
-            if (event.type === "step")
-              tasks.update(
-                `${event.service}: ${event.step}${event.message ? ` — ${event.message}` : ""}`,
-                event.status,
-              );
-            else
-              tasks.update(
-                `${event.service}: ${event.status}${event.url ? ` ${event.url}` : ""}`,
-                event.status === "ok" ? "ok" : event.status === "skipped" ? "skipped" : "failed",
-              );
+            if (event.type === "step") tasks.update(`${event.service}: ${event.step}`, event.status, event.message);
+            else tasks.update(`${event.service}`, event.status, event.url);
           },
         });
         tasks.end();
