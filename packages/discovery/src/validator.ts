@@ -297,7 +297,8 @@ export function basicChecks(
       }),
     );
   }
-  if (service.domainConfig) {
+  // An environment the domain config does not declare already has its warning (config.domain-env).
+  if (service.domainConfig && env.declaredBy.domainConfig) {
     for (const route of env.routes) {
       if (route.hostname.includes("*") || route.hostname === env.hostname) continue;
       out.push(

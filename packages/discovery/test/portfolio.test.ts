@@ -264,3 +264,33 @@ describe("scanPortfolio cache", () => {
     expect((await scanPortfolio({ root })).source.cache).toBe("hit");
   });
 });
+
+describe("resolveService", () => {
+  it("lists every candidate when an argument is ambiguous, and prefers an exact service name", async () => {
+    const root = await tempDir();
+    await writeTree(root, {
+      "services/one/wrangler.toml": `name = "one"\n[env.staging]\nname = "shared"\n`,
+      "services/two/wrangler.toml": `name = "two"\n[env.staging]\nname = "shared"\n`,
+      "services/three/wrangler.toml": `name = "three"\n[env.staging]\nname = "two"\n`,
+    });
+    const portfolio = await scanPortfolio({ root, cache: false });
+    const error = await thrown(() => resolveService(portfolio, "shared"));
+    expect(error).toMatchObject({ code: "ERR_SERVICE_AMBIGUOUS", exitCode: 2 });
+    expect(error.message).toBe(
+      '"shared" matches 2 services: one (services/one, by script); two (services/two, by script)',
+    );
+    expect(resolveService(portfolio, "two")).toMatchObject({ service: { name: "two" }, matchedBy: "name" });
+    const near = await thrown(() => resolveService(portfolio, "thre"));
+    expect(near.hint).toContain('"three"');
+  });
+
+  it("loads a domain config that uses top-level await", async () => {
+    const root = await tempDir();
+    await writeTree(root, {
+      "services/tla/wrangler.toml": `name = "tla"\nroutes = [{ pattern = "tla.example.com", custom_domain = true }]\n`,
+      "services/tla/src/config/domains.ts": `const host: string = await Promise.resolve("tla.example.com");\nexport const domains = { tla: { name: "tla", domains: { production: host } } };\n`,
+    });
+    const portfolio = await scanPortfolio({ root, cache: false });
+    expect(resolveService(portfolio, "tla.example.com").service.name).toBe("tla");
+  });
+});
