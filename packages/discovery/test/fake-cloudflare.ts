@@ -80,7 +80,6 @@ export async function startFakeCloudflare(
         result: null,
       });
     }
-    let m: RegExpMatchArray | null;
     if (req.method !== "GET")
       return send(res, 501, { success: false, errors: [{ code: 501, message: `${req.method} ${path}` }] });
     if (path === "/user/tokens/verify")
@@ -94,16 +93,17 @@ export async function startFakeCloudflare(
         .map((z) => ({ id: z.id, name: z.name, status: "active", account: { id: z.accountId } }));
       return send(res, 200, ok(zones, true));
     }
-    if ((m = path.match(/^\/accounts\/([^/]+)\/d1\/database$/))) return send(res, 200, ok(state.d1, true));
-    if ((m = path.match(/^\/accounts\/([^/]+)\/workers\/scripts$/))) {
+    if (/^\/accounts\/[^/]+\/d1\/database$/.test(path)) return send(res, 200, ok(state.d1, true));
+    if (/^\/accounts\/[^/]+\/workers\/scripts$/.test(path)) {
       return send(
         res,
         200,
         ok(state.scripts.map((s) => ({ id: s.id, modified_on: "2026-11-01T00:00:00Z" }))),
       );
     }
-    if ((m = path.match(/^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/(deployments|secrets)$/))) {
-      const script = state.scripts.find((s) => s.id === decodeURIComponent(m![2]!));
+    const m = path.match(/^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/(deployments|secrets)$/);
+    if (m) {
+      const script = state.scripts.find((s) => s.id === decodeURIComponent(m[1]!));
       if (!script)
         return send(res, 404, {
           success: false,
@@ -111,7 +111,7 @@ export async function startFakeCloudflare(
           messages: [],
           result: null,
         });
-      if (m[3] === "deployments") return send(res, 200, ok({ deployments: script.deployments ?? [] }));
+      if (m[2] === "deployments") return send(res, 200, ok({ deployments: script.deployments ?? [] }));
       return send(res, 200, ok((script.secrets ?? []).map((name) => ({ name, type: "secret_text" }))));
     }
     return send(res, 501, {
