@@ -9,6 +9,8 @@ export const SecretsErrorCode = [
   "ERR_VAULT_TAMPERED",
   /** The vault file has a format or version this Lego cannot read (exit 3). */
   "ERR_VAULT_UNSUPPORTED",
+  /** The two entries of a new vault passphrase differ (exit 2). */
+  "ERR_VAULT_PASSPHRASE_MISMATCH",
   /** A new vault passphrase is too short (exit 2). */
   "ERR_VAULT_PASSPHRASE_WEAK",
   /** The vault file cannot be read or written (permissions, disk) (exit 1). */
@@ -27,6 +29,10 @@ export const SecretsErrorCode = [
   "ERR_SECRET_NOT_PERSISTED",
   /** `sync` was not confirmed (no `--yes`, or the answer was no) (exit 2). */
   "ERR_SYNC_NOT_CONFIRMED",
+  /** The service has no such environment (exit 2). */
+  "ERR_SECRETS_ENVIRONMENT_UNKNOWN",
+  /** `--reveal` was asked for without a terminal on stdout (exit 2). */
+  "ERR_REVEAL_NEEDS_TTY",
   /** Generated values would be thrown away: nothing persists, pushes or reveals them (exit 2). */
   "ERR_NOTHING_TO_KEEP",
 ] as const;

@@ -3,8 +3,15 @@
  * push, rotation and sync of Worker secrets, with values on stdin and never in argv, logs or errors.
  */
 
+export {
+  createApiSecretsReader,
+  createWranglerSecretsWriter,
+  secretsScopeFor,
+  secretsScopesFor,
+} from "./adapters.ts";
 export type { AppliedSecret, SecretsApplyContext, SecretsApplyOptions, SecretsResult } from "./apply.ts";
 export { applySecretsPlan } from "./apply.ts";
+export type { CheckRequiredSecretsInput, PlannedSecretsTarget } from "./check.ts";
 export { assertRequiredSecrets, checkRequiredSecrets, missingSecretsError, pushCommandFor } from "./check.ts";
 export { SecretsErrorCode } from "./errors.ts";
 export type {
@@ -42,6 +49,8 @@ export type {
 } from "./plan.ts";
 export { diffSecrets, planGenerate, planPush, planRotate, planSync, requiredSecretNames } from "./plan.ts";
 export type { SecretsReader, SecretsWriter } from "./ports.ts";
+export type { TokenReport } from "./token.ts";
+export { createPassphraseProvider, describeToken, normalizeToken, offerToStoreToken } from "./token.ts";
 export type {
   PassphraseProvider,
   PersistedSecret,
