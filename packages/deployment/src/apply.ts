@@ -66,7 +66,7 @@ export interface DeployContext {
   logger?: Logger;
   redactor?: Redactor;
   signal?: AbortSignal;
-  /** Secret values the production tests may use (`${secret:NAME}`); never logged. */
+  /** Secret values the production tests may use (`{{secret:NAME}}`); never logged. */
   secret?: (service: string, name: string) => Promise<string | undefined>;
   onProgress?: (event: DeployProgress) => void;
 }

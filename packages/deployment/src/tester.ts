@@ -27,7 +27,7 @@ export interface ProductionTesterOptions {
   clock?: Clock;
   /** Per-request timeout. Default 10 s. */
   timeoutMs?: number;
-  /** Resolves `${secret:NAME}` placeholders and `{ secret: NAME }` token sources. */
+  /** Resolves `{{secret:NAME}}` placeholders and `{ secret: NAME }` token sources. */
   secret?: (name: string) => Promise<string | undefined>;
   signal?: AbortSignal;
 }
@@ -35,7 +35,7 @@ export interface ProductionTesterOptions {
 /** The checks run when a service declares none: `GET /health` answers 200. */
 export const defaultProductionTests: ProductionTests = { health: { path: "/health", expectStatus: 200 } };
 
-const SECRET_PLACEHOLDER = /\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const SECRET_PLACEHOLDER = /\{\{secret:([A-Za-z_][A-Za-z0-9_]*)\}\}/g;
 
 function getPath(value: unknown, dotted: string): unknown {
   let current = value;

@@ -62,7 +62,7 @@ describe("ProductionTester", () => {
             login: {
               method: "POST",
               path: "/token",
-              body: { password: "${secret:ADMIN_PASSWORD}" },
+              body: { password: "{{secret:ADMIN_PASSWORD}}" },
               token: { json: "data.token" },
             },
           },

@@ -144,7 +144,8 @@ export const deployCommand = defineCommand({
           redactor: ctx.redactor,
           signal: ctx.signal,
           onProgress: (event) => {
-            if (event.type === "step") tasks.update(`${event.service}: ${event.step}`, event.status, event.message);
+            if (event.type === "step")
+              tasks.update(`${event.service}: ${event.step}`, event.status, event.message);
             else tasks.update(`${event.service}`, event.status, event.url);
           },
         });

@@ -77,22 +77,20 @@ export const rollbackCommand = defineCommand({
         const started = ctx.clock.now();
         await journal.append("rollback.started", { service: planned.service, environment, to: args.to });
         try {
-          const result = await ctx.ui
-            .tasks()
-            .run(`Roll back ${planned.service} (${environment})`, () =>
-              manager.rollback(
-                {
-                  service: planned.service,
-                  environment,
-                  scriptName: planned.scriptName,
-                  path: planned.path,
-                  wranglerEnv: planned.wranglerEnv,
-                  url,
-                  health: planned.tests.health,
-                },
-                { to: args.to, message: `lego rollback (run ${journal.runId})` },
-              ),
-            );
+          const result = await ctx.ui.tasks().run(`Roll back ${planned.service} (${environment})`, () =>
+            manager.rollback(
+              {
+                service: planned.service,
+                environment,
+                scriptName: planned.scriptName,
+                path: planned.path,
+                wranglerEnv: planned.wranglerEnv,
+                url,
+                health: planned.tests.health,
+              },
+              { to: args.to, message: `lego rollback (run ${journal.runId})` },
+            ),
+          );
           await journal.append("rollback.finished", { ok: true, from: result.from, to: result.to });
           await auditor.record({
             runId: journal.runId,

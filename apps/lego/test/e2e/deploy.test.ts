@@ -72,7 +72,10 @@ describe.skipIf(!ready)("lego deploy / test / rollback / audit against the local
     root = join(home.dir, "portfolio");
     env = { LEGO_HOME: home.legoHome, HOME: home.dir };
     await writeService(root, "v1");
-    const up = await runBuilt(["local", "up", "--port", "0", "--zone", "example.com", "--json"], { env, timeout: 60_000 });
+    const up = await runBuilt(["local", "up", "--port", "0", "--zone", "example.com", "--json"], {
+      env,
+      timeout: 60_000,
+    });
     expect(up.exitCode, up.stderr).toBe(0);
   }, 90_000);
 
@@ -90,7 +93,13 @@ describe.skipIf(!ready)("lego deploy / test / rollback / audit against the local
     const doc = JSON.parse(res.stdout);
     expect(doc.ok).toBe(true);
     const [svc] = doc.data.services;
-    expect(svc).toMatchObject({ service: "hello", environment: "staging", scriptName: "hello-staging", ok: true, versionBefore: null });
+    expect(svc).toMatchObject({
+      service: "hello",
+      environment: "staging",
+      scriptName: "hello-staging",
+      ok: true,
+      versionBefore: null,
+    });
     expect(svc.tests.checks.map((c: { id: string }) => c.id)).toEqual(["health", "latency"]);
     v1 = svc.versionAfter;
     url = svc.url;
@@ -101,9 +110,23 @@ describe.skipIf(!ready)("lego deploy / test / rollback / audit against the local
     expect(health.version).toBe(v1);
     // The run left its journal, report (json, md, html) and audit lines.
     const runDir = join(root, ".lego", "runs", doc.data.runId);
-    expect((await readdir(runDir)).sort()).toEqual(["journal.jsonl", "report.html", "report.json", "report.md"]);
-    const audit = (await readFile(join(root, ".lego", "audit.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-    expect(audit.find((e) => e.action === "deploy.finished")).toMatchObject({ service: "hello", environment: "staging", result: "ok", versionAfter: v1, target: "local" });
+    expect((await readdir(runDir)).sort()).toEqual([
+      "journal.jsonl",
+      "report.html",
+      "report.json",
+      "report.md",
+    ]);
+    const audit = (await readFile(join(root, ".lego", "audit.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(audit.find((e) => e.action === "deploy.finished")).toMatchObject({
+      service: "hello",
+      environment: "staging",
+      result: "ok",
+      versionAfter: v1,
+      target: "local",
+    });
   }, 120_000);
 
   it("a version whose health check fails is rolled back: exit 1, the old version answers", async () => {
@@ -115,8 +138,14 @@ describe.skipIf(!ready)("lego deploy / test / rollback / audit against the local
     expect(doc.error.code).toBe("ERR_DEPLOY_FAILED");
     expect(doc.error.message).toContain("rolled back");
     expect(await get(url)).toEqual({ status: 200, text: "hello from v1\n" });
-    const audit = (await readFile(join(root, ".lego", "audit.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-    expect(audit.filter((e) => e.action === "deploy.finished").at(-1)).toMatchObject({ result: "rolled-back", versionBefore: v1 });
+    const audit = (await readFile(join(root, ".lego", "audit.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(audit.filter((e) => e.action === "deploy.finished").at(-1)).toMatchObject({
+      result: "rolled-back",
+      versionBefore: v1,
+    });
   }, 120_000);
 
   it("lego rollback returns to the previous version after a good deploy", async () => {
