@@ -4,7 +4,7 @@ import { program } from "./program.ts";
 
 /**
  * Runs `lego` in-process with the registered commands and resolves to the outcome (exit code and
- * result or error). Only bin.ts exits the process, so tests call this with their own streams.
+ * result or error). Only the entry files exit the process, so tests call this with their own streams.
  *
  * @example
  * const stdout = { text: "", write(s: string) { this.text += s; } };

@@ -16,7 +16,9 @@ describe("seed aliases", () => {
     };
     const names = Object.keys(pkg.bin).filter((n) => n !== "lego");
     expect(Object.keys(seedAliases).sort()).toEqual(names.sort());
-    for (const target of Object.values(pkg.bin)) expect(target).toBe("./dist/bin.js");
+    // Each seed name has its own entry (package managers' shims run files by path, losing the name).
+    for (const name of names) expect(pkg.bin[name]).toBe(`./dist/bins/${name}.js`);
+    expect(pkg.bin.lego).toBe("./dist/bin.js");
   });
 
   it("maps the seed's command lines onto lego's", () => {

@@ -14,7 +14,8 @@ export interface SeedAlias {
 }
 
 /**
- * The seed's binary names (package.json "bin", all `dist/bin.js`) and the lego commands they run.
+ * The seed's binary names (package.json "bin": `dist/bins/<name>.js`, or a symlink to `dist/bin.js`
+ * named so) and the lego commands they run.
  * One table; a target that does not exist in this build fails with exit 2 naming it.
  */
 export const seedAliases: Readonly<Record<string, SeedAlias>> = {

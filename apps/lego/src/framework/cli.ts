@@ -37,7 +37,7 @@ export interface RunCliOptions {
   stderr?: TextStream;
   /** Whether the streams are terminals. Default: each stream's own `isTTY`. */
   isTTY?: boolean | { stdin?: boolean; stdout?: boolean; stderr?: boolean };
-  /** Aborting it interrupts the command (exit 130). bin.ts aborts it on SIGINT. */
+  /** Aborting it interrupts the command (exit 130). entry.ts aborts it on SIGINT. */
   signal?: AbortSignal;
   /** basename(argv[1]): a seed binary name (`lego-db`) selects its alias. */
   binName?: string;
@@ -50,7 +50,7 @@ export interface RunCliOptions {
   abortGraceMs?: number;
 }
 
-/** What {@link runCli} returns: the exit code bin.ts exits with, and the result or error for tests. */
+/** What {@link runCli} returns: the exit code the process exits with, and the result or error for tests. */
 export interface CliOutcome {
   exitCode: number;
   data?: unknown;
@@ -111,7 +111,7 @@ const truthy = (value: string | undefined): boolean =>
   value !== undefined && /^(1|true|yes)$/i.test(value.trim());
 
 /**
- * Runs the CLI in-process and resolves to the exit code; never calls `process.exit` (only bin.ts
+ * Runs the CLI in-process and resolves to the exit code; never calls `process.exit` (only entry.ts
  * does). Parsing, routing, help, `--json`, colour, interactivity, errors and Ctrl-C live here, so
  * every command behaves the same.
  *

@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { symlink } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expandSeedAlias, type SeedAlias, seedAliases } from "../../src/framework/aliases.ts";
 import { assertBuilt, binPath, runBuilt, tempHome } from "./built.ts";
@@ -10,6 +11,13 @@ beforeAll(async () => {
   home = await tempHome();
 });
 afterAll(() => home?.dispose());
+
+/** A symlink to the built bin.js named like a seed binary (as npm's bin links are). */
+async function linkAs(name: string): Promise<string> {
+  const link = join(home.dir, name);
+  if (!existsSync(link)) await symlink(binPath, link);
+  return link;
+}
 
 describe("built CLI", () => {
   it("--help lists the command groups", async () => {
@@ -30,8 +38,7 @@ describe("built CLI", () => {
 
 describe("seed aliases through a symlink", () => {
   it.each(Object.keys(seedAliases))("%s --help dispatches to its lego command or names it", async (name) => {
-    const link = join(home.dir, name);
-    await symlink(binPath, link);
+    const link = await linkAs(name);
     const r = await runBuilt(["--help", "--json"], { script: link, env: { LEGO_HOME: home.legoHome } });
     const doc = JSON.parse(r.stdout);
     const words = ["lego", ...expandSeedAlias(seedAliases[name] as SeedAlias, [])].join(" ");
@@ -45,8 +52,21 @@ describe("seed aliases through a symlink", () => {
     }
   });
 
+  it("each seed binary's own entry (what pnpm's shims run) dispatches like the symlink", async () => {
+    for (const name of Object.keys(seedAliases)) {
+      const script = join(dirname(binPath), "bins", `${name}.js`);
+      const viaEntry = await runBuilt(["--help", "--json"], { script, env: { LEGO_HOME: home.legoHome } });
+      const viaLink = await runBuilt(["--help", "--json"], {
+        script: await linkAs(name),
+        env: { LEGO_HOME: home.legoHome },
+      });
+      expect(viaEntry.exitCode).toBe(viaLink.exitCode);
+      expect(viaEntry.stdout).toBe(viaLink.stdout);
+    }
+  });
+
   it("lego-db migrate x is lego db migrate x", async () => {
-    const link = join(home.dir, "lego-db");
+    const link = await linkAs("lego-db");
     const r = await runBuilt(["migrate", "x", "--json"], { script: link, env: { LEGO_HOME: home.legoHome } });
     const doc = JSON.parse(r.stdout);
     if (doc.ok === false && doc.error.code === "ERR_COMMAND_UNAVAILABLE") {
