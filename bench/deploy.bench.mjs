@@ -1,0 +1,106 @@
+// @lego/deployment: what `lego deploy <service> --no-tests` costs on top of a plain `wrangler deploy`
+// of the same service to the same local cloud, in the same run. Both redeploy (the Worker exists), runs
+// are interleaved, medians compared. Target: lego / wrangler <= 1.15.
+// Run: node bench/deploy.bench.mjs   (after `pnpm exec turbo run build`)
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const legoBin = join(here, "../apps/lego/dist/bin.js");
+if (!existsSync(legoBin)) {
+  console.error("lego is not built: run `pnpm exec turbo run build` first.");
+  process.exit(1);
+}
+const { startLocalCloud } = await import("@lego/emulator");
+const require = createRequire(import.meta.url);
+const wranglerCli = join(dirname(require.resolve("wrangler/package.json")), "wrangler-dist/cli.js");
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const work = await mkdtemp(join(tmpdir(), "lego-bench-deploy-"));
+const root = join(work, "portfolio");
+const service = join(root, "services", "hello");
+await mkdir(join(service, "src", "config"), { recursive: true });
+await writeFile(
+  join(service, "wrangler.jsonc"),
+  JSON.stringify({
+    name: "hello",
+    main: "src/index.js",
+    compatibility_date: "2025-09-01",
+    env: { staging: { routes: [{ pattern: "staging-hello.example.com", custom_domain: true }] } },
+  }),
+);
+await writeFile(join(service, "src", "index.js"), `export default { fetch() { return Response.json({ ok: true }); } };\n`);
+await writeFile(
+  join(service, "src", "config", "domains.js"),
+  `export const domains = { hello: { name: "hello", domains: { staging: "staging-hello.example.com" }, features: {} } };\n`,
+);
+
+const cloud = await startLocalCloud({ stateDir: join(work, "state"), zones: ["example.com"] });
+const legoHome = join(work, "lego-home");
+await mkdir(join(legoHome, "local"), { recursive: true });
+await writeFile(
+  join(legoHome, "local", "server.json"),
+  JSON.stringify({
+    pid: process.pid,
+    port: cloud.port,
+    apiBaseUrl: cloud.apiBaseUrl,
+    token: cloud.token,
+    accountId: cloud.accountId,
+    accountSubdomain: cloud.accountSubdomain,
+    workersUrlPattern: `http://{host}.localhost:${cloud.port}`,
+    stateDir: join(work, "state"),
+    startedAt: new Date().toISOString(),
+    version: "bench",
+  }),
+);
+
+const base = { PATH: process.env.PATH, HOME: work, NO_COLOR: "1" };
+const wranglerEnv = {
+  ...base,
+  CLOUDFLARE_API_BASE_URL: cloud.apiBaseUrl,
+  CLOUDFLARE_API_TOKEN: cloud.token,
+  CLOUDFLARE_ACCOUNT_ID: cloud.accountId,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CI: "true",
+  XDG_CONFIG_HOME: join(work, "xdg"),
+};
+const time = (fn) => {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+};
+const run = (cmd, args, env, cwd) => {
+  const r = spawnSync(process.execPath, [cmd, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
+};
+const plain = () => run(wranglerCli, ["deploy", "--env", "staging"], wranglerEnv, service);
+const lego = (level) => () =>
+  run(legoBin, ["deploy", "hello", "--env", "staging", "--no-tests", "--validation", level, "--root", root, "--json"], { ...base, LEGO_HOME: legoHome }, root);
+
+try {
+  plain(); // first deploy: both runs below are redeploys
+  const samples = { wrangler: [], legoBasic: [], legoStandard: [] };
+  for (let i = 0; i < RUNS; i++) {
+    samples.wrangler.push(time(plain));
+    samples.legoBasic.push(time(lego("basic")));
+    samples.legoStandard.push(time(lego("standard")));
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const w = median(samples.wrangler);
+  const b = median(samples.legoBasic);
+  const s = median(samples.legoStandard);
+  console.log(`runs: ${RUNS} each, interleaved; medians`);
+  console.log(`  wrangler deploy (baseline)                 ${w.toFixed(0)} ms`);
+  console.log(`  lego deploy --no-tests --validation basic  ${b.toFixed(0)} ms   ratio ${(b / w).toFixed(2)}x  (target <= 1.15x) ${b / w <= 1.15 ? "ok" : "OVER"}`);
+  console.log(`  lego deploy --no-tests (standard checks)   ${s.toFixed(0)} ms   ratio ${(s / w).toFixed(2)}x`);
+  console.log("  lego's extra: CLI start, portfolio scan, lock, rollback point, journal/audit/report, wait until live");
+} finally {
+  await cloud.close();
+  await rm(work, { recursive: true, force: true });
+}
