@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { LegoError, portfolioStateDir, readJsonFile, writeJsonAtomic } from "@lego/core";
 import { z } from "zod";
@@ -62,6 +62,12 @@ export function backupTimestamp(ms: number): string {
   return new Date(ms).toISOString().replaceAll(":", "-").replace(".", "-");
 }
 
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
 /** sha256 (hex) of a file. */
 export async function sha256File(path: string): Promise<string> {
   return createHash("sha256")
@@ -110,7 +116,8 @@ export async function listBackups(
 
 /**
  * Finds one backup of a service and environment by what a user types after `--from`: its id
- * (`2026-11-25T04-37-00-123Z`), its file name, a path to its `.sql` or manifest, or `latest`.
+ * (`2026-11-25T04-37-00-123Z`; with several databases, the shared timestamp matches `<id>-<binding>`),
+ * its file name, a path to its `.sql` or manifest, or `latest`.
  */
 export async function findBackup(
   root: string,
@@ -124,6 +131,7 @@ export async function findBackup(
     match = all.find(
       (b) =>
         b.id === query.from ||
+        (query.binding !== undefined && b.id === `${query.from}-${query.binding}`) ||
         b.file === query.from ||
         basename(b.manifestPath) === query.from ||
         b.path === abs ||
@@ -195,7 +203,12 @@ export async function createBackup(
   const databaseId = await requireDatabaseId(ctx, target);
   const dir = backupsDir(ctx.root, target.service, target.env);
   const createdMs = ctx.clock.now();
-  const stem = options.stem ?? backupTimestamp(createdMs);
+  const base = options.stem ?? backupTimestamp(createdMs);
+  await mkdir(dir, { recursive: true });
+  // Two backups in the same millisecond (or a clock that stands still) must not overwrite each other.
+  let stem = base;
+  for (let n = 1; (await exists(join(dir, `${stem}.json`))) || (await exists(join(dir, `${stem}.sql`))); n++)
+    stem = `${base}-${n}`;
   const file = `${stem}.sql`;
   const path = join(dir, file);
   const partial = join(dir, `.${file}.partial`);
@@ -207,7 +220,6 @@ export async function createBackup(
     ctx.logger.debug("no Time Travel bookmark", { database: target.databaseName, error: String(error) });
   }
   await rm(partial, { force: true });
-  await mkdir(dir, { recursive: true });
   try {
     await ctx.wrangler.d1Export({
       cwd: target.serviceDir,

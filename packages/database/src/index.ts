@@ -17,13 +17,21 @@ export {
   pruneBackups,
   verifyBackupFile,
 } from "./backup.ts";
+export type { CloudflarePieces } from "./cloudflare-adapter.ts";
+export { fromCloudflare } from "./cloudflare-adapter.ts";
 export type { DatabaseContext, ResolvedContext } from "./context.ts";
 export { resolveContext } from "./context.ts";
+export type { DeployMigrationOutcome, MigrateBeforeDeployOptions } from "./deploy-hook.ts";
+export { createDeployMigrationHook, migrateBeforeDeploy } from "./deploy-hook.ts";
 export { DatabaseErrorCode } from "./errors.ts";
 export type { DatabaseMigrateResult, MigrateOptions, ServiceMigrateResult } from "./migrate.ts";
 export { assertNoDrift, confirmChange, describeDrift, migrateService } from "./migrate.ts";
 export type { MigrationFile } from "./migrations.ts";
 export { compareMigrationNames, listMigrationFiles, migrationChecksum } from "./migrations.ts";
+export type { DatabaseOrchestratorOptions } from "./orchestrator.ts";
+export { DatabaseOrchestrator } from "./orchestrator.ts";
+export type { PortfolioStatus, SyncResult } from "./portfolio.ts";
+export { inDependencyOrder, portfolioStatus, syncPortfolio } from "./portfolio.ts";
 export type {
   D1ApiPort,
   D1DatabaseRef,
@@ -34,6 +42,8 @@ export type {
 } from "./ports.ts";
 export type { CountMismatch, RestoreOptions, RestoreResult } from "./restore.ts";
 export { compareRowCounts, dropUserObjectsSql, readTableCounts, restoreBackup } from "./restore.ts";
+export type { DatabaseRunOptions } from "./run.ts";
+export { withDatabaseRun } from "./run.ts";
 export type { DumpSummary } from "./sql.ts";
 export { splitSqlStatements, summarizeDump } from "./sql.ts";
 export type {
@@ -47,3 +57,4 @@ export type {
   RecordedChecksum,
 } from "./status.ts";
 export { CHECKSUM_TABLE, planMigrations, readAppliedMigrations, readDatabaseStatus } from "./status.ts";
+export { d1TargetsOf, environmentsWithDatabases } from "./targets.ts";

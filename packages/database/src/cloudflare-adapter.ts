@@ -1,0 +1,71 @@
+import { relative } from "node:path";
+import type { CloudflareClient, WranglerRunner } from "@lego/cloudflare";
+import type { D1ApiPort, D1WranglerPort, WranglerD1Options } from "./ports.ts";
+
+/** The `@lego/cloudflare` pieces the adapter uses (a real client and runner fit). */
+export interface CloudflarePieces {
+  client: Pick<CloudflareClient, "queryD1" | "getD1Database" | "createD1Database"> & {
+    /** Used when the client offers it (Time Travel); otherwise backups carry no bookmark. */
+    getD1Bookmark?: ((databaseId: string) => Promise<string | undefined>) | undefined;
+  };
+  wrangler: Pick<WranglerRunner, "d1MigrationsApply" | "d1Export" | "d1Execute" | "run">;
+}
+
+function scope(o: WranglerD1Options) {
+  const config = relative(o.cwd, o.configPath);
+  return {
+    cwd: o.cwd,
+    env: o.env,
+    database: o.database,
+    signal: o.signal,
+    ...(config && !config.startsWith("..") ? { config } : { config: o.configPath }),
+  };
+}
+
+/**
+ * Builds the database ports from the `@lego/cloudflare` API client and wrangler runner: the one code
+ * path for both targets (the local cloud and Cloudflare differ only in base URL and token).
+ *
+ * @example
+ * const { api, wrangler } = fromCloudflare({ client: createCloudflareClient(...), wrangler: createWranglerRunner(...) });
+ * await migrateService(targets, { root, api, wrangler });
+ */
+export function fromCloudflare(pieces: CloudflarePieces): { api: D1ApiPort; wrangler: D1WranglerPort } {
+  const { client, wrangler } = pieces;
+  const api: D1ApiPort = {
+    queryD1: (id, sql, params) => client.queryD1(id, sql, params),
+    getD1Database: async (nameOrId) => {
+      const db = await client.getD1Database(nameOrId);
+      return db ? { uuid: db.uuid, name: db.name } : undefined;
+    },
+    createD1Database: async (name) => {
+      const db = await client.createD1Database(name);
+      return { uuid: db.uuid, name: db.name };
+    },
+    ...(client.getD1Bookmark ? { getD1Bookmark: (id: string) => client.getD1Bookmark!(id) } : {}),
+  };
+  const runner: D1WranglerPort = {
+    d1MigrationsApply: (o) => wrangler.d1MigrationsApply(scope(o)),
+    d1Export: (o) => wrangler.d1Export({ ...scope(o), output: o.output }),
+    d1Execute: (o) => wrangler.d1Execute({ ...scope(o), file: o.file }),
+    d1TimeTravelRestore: (o) => {
+      const s = scope(o);
+      return wrangler.run(
+        [
+          "d1",
+          "time-travel",
+          "restore",
+          o.database,
+          "--bookmark",
+          o.bookmark,
+          "--json",
+          "--config",
+          s.config,
+          `--env=${o.env}`,
+        ],
+        { cwd: o.cwd, signal: o.signal },
+      );
+    },
+  };
+  return { api, wrangler: runner };
+}
