@@ -16,6 +16,13 @@ export async function main(binName: string): Promise<never> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // `lego … | head -1`: the reader left; stop quietly instead of crashing on EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const { exitCode } = await runCli(process.argv.slice(2), {
     binName,
     env: process.env,
