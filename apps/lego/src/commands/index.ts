@@ -6,7 +6,9 @@ import { deployCommand } from "./deploy.ts";
 import { envCommand } from "./env.ts";
 import { localGroup } from "./local.ts";
 import { rollbackCommand } from "./rollback.ts";
+import { secretsGroup } from "./secrets.ts";
 import { testCommand } from "./test.ts";
+import { tokenGroup } from "./token.ts";
 import { versionCommand } from "./version.ts";
 
 /** Every top-level command and group of `lego`. */
@@ -16,6 +18,8 @@ export const commands: readonly CommandNode[] = [
   rollbackCommand,
   auditCommand,
   runsGroup,
+  secretsGroup,
+  tokenGroup,
   localGroup,
   envCommand,
   versionCommand,

@@ -1,0 +1,326 @@
+// `lego secrets …` and `lego token …` in-process, against a small Cloudflare API on 127.0.0.1:0 and the
+// real wrangler. Values must never reach stdout/stderr (without --reveal), argv, `.lego/` or the audit log.
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createScriptedPrompter } from "@lego/core";
+import { createVault, vaultPath } from "@lego/secrets";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { oneJson, run } from "./helpers.ts";
+
+const ACCOUNT = "0123456789abcdef0123456789abcdef";
+const TOKEN = "cf-api-token-under-test-0123456789";
+const PASS = "the vault passphrase";
+
+interface Api {
+  server: Server;
+  baseURL: string;
+  secrets: Map<string, Map<string, string>>;
+  requests: Array<{ method: string; path: string; auth: string | undefined }>;
+}
+
+async function startApi(): Promise<Api> {
+  const secrets = new Map<string, Map<string, string>>();
+  const requests: Api["requests"] = [];
+  const send = (
+    res: import("node:http").ServerResponse,
+    status: number,
+    result: unknown,
+    errors: unknown[] = [],
+  ) => {
+    res.statusCode = status;
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ success: status < 400, errors, messages: [], result }));
+  };
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => {
+      body += c;
+    });
+    req.on("end", () => {
+      const path = (req.url ?? "").split("?")[0]?.replace(/^\/client\/v4/, "") as string;
+      requests.push({ method: req.method ?? "", path, auth: req.headers.authorization });
+      if (req.headers.authorization !== `Bearer ${TOKEN}`)
+        return send(res, 401, null, [{ code: 1000, message: "Invalid API Token" }]);
+      const list = /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/secrets$/.exec(path);
+      const bulk = /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/secrets-bulk$/.exec(path);
+      if (req.method === "GET" && path === "/user/tokens/verify")
+        return send(res, 200, { id: "tok-1", status: "active", expires_on: "2030-01-01T00:00:00Z" });
+      if (req.method === "GET" && path === "/accounts")
+        return send(res, 200, [{ id: ACCOUNT, name: "Test Account" }]);
+      if (req.method === "GET" && path === "/user/tokens/tok-1")
+        return send(res, 200, {
+          id: "tok-1",
+          policies: [{ effect: "allow", permission_groups: [{ name: "Workers Scripts Write" }] }],
+        });
+      if (req.method === "GET" && list) {
+        const s = secrets.get(list[1] as string);
+        if (!s) return send(res, 404, null, [{ code: 10007, message: "workers.api.error.script_not_found" }]);
+        return send(
+          res,
+          200,
+          [...s.keys()].map((name) => ({ name, type: "secret_text" })),
+        );
+      }
+      if (req.method === "PATCH" && bulk) {
+        const s = secrets.get(bulk[1] as string) ?? new Map<string, string>();
+        for (const [k, v] of Object.entries(
+          (JSON.parse(body) as { secrets: Record<string, { text: string }> }).secrets,
+        ))
+          s.set(k, v.text);
+        secrets.set(bulk[1] as string, s);
+        return send(res, 200, {});
+      }
+      return send(res, 501, null, [{ code: 501, message: `${req.method} ${path}` }]);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return { server, baseURL: `http://127.0.0.1:${port}/client/v4`, secrets, requests };
+}
+
+async function allText(dir: string): Promise<string> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return (await Promise.all(files.map((f) => readFile(f, "utf8")))).join("\n");
+}
+
+let api: Api;
+let root: string;
+let home: string;
+let env: Record<string, string>;
+beforeAll(async () => {
+  api = await startApi();
+  // One LEGO_HOME for the file, so wrangler's compile cache under it stays warm between tests.
+  home = await mkdtemp(join(tmpdir(), "lego-secrets-home-"));
+});
+afterAll(async () => {
+  await new Promise((r) => api.server.close(r));
+  await rm(home, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), "lego-secrets-cli-"));
+  await rm(vaultPath(home), { force: true });
+  const service = join(root, "services", "api");
+  await mkdir(join(service, "src"), { recursive: true });
+  await writeFile(
+    join(service, "wrangler.jsonc"),
+    JSON.stringify({
+      name: "api",
+      main: "src/index.js",
+      compatibility_date: "2025-09-01",
+      secrets: { required: ["API_KEY"] },
+      env: { staging: { secrets: { required: ["API_KEY", "JWT_SECRET"] } } },
+    }),
+  );
+  await writeFile(
+    join(service, "src", "index.js"),
+    "export default { fetch() { return new Response('ok'); } };\n",
+  );
+  env = {
+    LEGO_HOME: home,
+    LEGO_VAULT_PASSPHRASE: PASS,
+    CLOUDFLARE_API_TOKEN: TOKEN,
+    CLOUDFLARE_API_BASE_URL: api.baseURL,
+    CLOUDFLARE_ACCOUNT_ID: ACCOUNT,
+    PATH: process.env.PATH ?? "",
+  };
+  api.secrets.clear();
+  return () => rm(root, { recursive: true, force: true });
+});
+
+describe("lego token", () => {
+  it("set stores the token encrypted (0600); status verifies it and never shows it; clear removes it", async () => {
+    const { CLOUDFLARE_API_TOKEN: _, ...noToken } = env;
+    const set = await run(["token", "set"], {
+      env: noToken,
+      cwd: root,
+      isTTY: true,
+      prompter: createScriptedPrompter([`  ${TOKEN}\n`]),
+    });
+    expect(set.exitCode).toBe(0);
+    expect(set.stdout + set.stderr).not.toContain(TOKEN);
+    expect((await stat(vaultPath(home))).mode & 0o777).toBe(0o600);
+    expect(await readFile(vaultPath(home), "utf8")).not.toContain(TOKEN);
+    const vault = createVault({ legoHome: home, passphrase: async () => PASS });
+    expect(await vault.getToken()).toBe(TOKEN);
+
+    const status = await run(["token", "status", "--json"], { env: noToken, cwd: root });
+    expect(status.exitCode).toBe(0);
+    const data = oneJson(status.stdout).data;
+    expect(data).toMatchObject({
+      source: "vault",
+      target: "cloudflare",
+      token: { id: "tok-1", status: "active" },
+      accounts: [{ id: ACCOUNT, name: "Test Account" }],
+      permissions: ["Workers Scripts Write"],
+    });
+    expect(status.stdout + status.stderr).not.toContain(TOKEN);
+    expect(api.requests.filter((r) => r.path === "/user/tokens/verify").at(-1)?.auth).toBe(`Bearer ${TOKEN}`);
+
+    const wrong = await run(["token", "status", "--json"], {
+      env: { ...noToken, LEGO_VAULT_PASSPHRASE: "wrong one!" },
+    });
+    expect(wrong.exitCode).toBe(3);
+    expect(oneJson(wrong.stdout).error.code).toBe("ERR_VAULT_PASSPHRASE");
+
+    const clear = await run(["token", "clear", "--json"], { env: noToken });
+    expect(oneJson(clear.stdout).data).toMatchObject({ cleared: true, deletedVault: true });
+    await expect(stat(vaultPath(home))).rejects.toThrow();
+  });
+
+  it("a flipped byte in the vault is exit 3; without a terminal, set needs --stdin (exit 2)", async () => {
+    await createVault({ legoHome: home, passphrase: async () => PASS }).setToken(TOKEN);
+    const bytes = await readFile(vaultPath(home));
+    bytes[bytes.length - 10] = (bytes[bytes.length - 10] as number) ^ 0x04;
+    await writeFile(vaultPath(home), bytes);
+    const { CLOUDFLARE_API_TOKEN: _, ...noToken } = env;
+    const tampered = await run(["token", "status", "--json"], { env: noToken });
+    expect(tampered.exitCode).toBe(3);
+    expect(oneJson(tampered.stdout).error.code).toMatch(/^ERR_VAULT_(TAMPERED|PASSPHRASE)$/);
+
+    const set = await run(["token", "set", "--json"], { env: noToken });
+    expect(set.exitCode).toBe(2);
+    expect(oneJson(set.stdout).error.hint).toContain("--stdin");
+  });
+});
+
+describe("lego secrets", () => {
+  it("push generates, persists and uploads the missing required secrets; list and diff show names only", async () => {
+    const before = await run(["secrets", "diff", "api", "--json"], { env, cwd: root });
+    expect(before.exitCode).toBe(0);
+    expect(oneJson(before.stdout).data).toMatchObject({ service: "api", missing: 3 });
+
+    const push = await run(["secrets", "push", "api", "--env", "staging", "--persist", "--json"], {
+      env,
+      cwd: root,
+    });
+    expect(push.exitCode, push.stderr).toBe(0);
+    const data = oneJson(push.stdout).data;
+    expect(data.secrets.map((s: { name: string }) => s.name)).toEqual(["API_KEY", "JWT_SECRET"]);
+    expect(data.values).toBeUndefined();
+    const live = api.secrets.get("api-staging")!;
+    const stored = await createVault({ legoHome: home, passphrase: async () => PASS }).getSecrets({
+      service: "api",
+      env: "staging",
+    });
+    expect(Object.fromEntries(stored.map((s) => [s.name, s.value]))).toEqual(Object.fromEntries(live));
+
+    // A script name pins the environment.
+    const listed = await run(["secrets", "list", "api-staging", "--json"], { env, cwd: root });
+    expect(oneJson(listed.stdout).data.secrets).toEqual([
+      { name: "API_KEY", required: true, set: true, persisted: true },
+      { name: "JWT_SECRET", required: true, set: true, persisted: true },
+    ]);
+    const after = await run(["secrets", "diff", "api", "--env", "staging", "--json"], { env, cwd: root });
+    expect(oneJson(after.stdout).data.missing).toBe(0);
+
+    const leaks = [
+      push.stdout,
+      push.stderr,
+      listed.stdout,
+      after.stdout,
+      await allText(join(root, ".lego")),
+      await allText(join(home, "wrangler", "config")),
+      await allText(join(home, "wrangler", "tmp")),
+    ].join("\n");
+    for (const v of live.values()) expect(leaks).not.toContain(v);
+    expect(await allText(join(root, ".lego"))).toContain("secrets.push.finished");
+  });
+
+  it("rotate replaces one value and keeps the vault in step; sync asks first (exit 2 without --yes)", async () => {
+    const seeded = { API_KEY: "seeded-api-key-0123456789", JWT_SECRET: "seeded-jwt-secret-0123456789" };
+    await createVault({ legoHome: home, passphrase: async () => PASS }).putSecrets(
+      Object.entries(seeded).map(([name, value]) => ({
+        service: "api",
+        env: "staging",
+        name,
+        type: "custom",
+        value,
+      })),
+    );
+    api.secrets.set("api-staging", new Map(Object.entries(seeded)));
+    const old = api.secrets.get("api-staging")!.get("JWT_SECRET");
+    const rotated = await run(["secrets", "rotate", "api", "JWT_SECRET", "--env", "staging", "--json"], {
+      env,
+      cwd: root,
+    });
+    expect(rotated.exitCode, rotated.stderr).toBe(0);
+    const fresh = api.secrets.get("api-staging")!.get("JWT_SECRET");
+    expect(fresh).not.toBe(old);
+    const vault = createVault({ legoHome: home, passphrase: async () => PASS });
+    expect(
+      (await vault.getSecrets({ service: "api", env: "staging" })).find((s) => s.name === "JWT_SECRET")
+        ?.value,
+    ).toBe(fresh);
+
+    const refused = await run(
+      ["secrets", "sync", "api", "--from", "staging", "--to", "production", "--json"],
+      {
+        env,
+        cwd: root,
+      },
+    );
+    expect(refused.exitCode).toBe(2);
+    expect(oneJson(refused.stdout).error.code).toBe("ERR_SYNC_NOT_CONFIRMED");
+    expect(api.secrets.has("api")).toBe(false);
+
+    const synced = await run(["secrets", "sync", "api", "--from", "staging", "--to", "production", "--yes"], {
+      env,
+      cwd: root,
+    });
+    expect(synced.exitCode, synced.stderr).toBe(0);
+    expect(Object.fromEntries(api.secrets.get("api")!)).toEqual(
+      Object.fromEntries(api.secrets.get("api-staging")!),
+    );
+    for (const v of api.secrets.get("api")!.values()) expect(synced.stdout + synced.stderr).not.toContain(v);
+  });
+
+  it("generate (and the seed's lego-secrets) persists without any API; values only with --reveal on a terminal", async () => {
+    const { CLOUDFLARE_API_TOKEN: _, CLOUDFLARE_API_BASE_URL: __, ...offline } = env;
+    const seed = await run(
+      ["--domain", "api", "--environment", "staging", "--types", "database,jwt", "--persist", "--json"],
+      { env: offline, cwd: root, binName: "lego-secrets" },
+    );
+    expect(seed.exitCode, seed.stdout + seed.stderr).toBe(0);
+    expect(
+      oneJson(seed.stdout).data.secrets.map((s: { name: string; persisted: boolean }) => [
+        s.name,
+        s.persisted,
+      ]),
+    ).toEqual([
+      ["DATABASE_PASSWORD", true],
+      ["JWT_SECRET", true],
+    ]);
+    const stored = await createVault({ legoHome: home, passphrase: async () => PASS }).getSecrets({
+      service: "api",
+      env: "staging",
+    });
+    for (const s of stored) expect(seed.stdout + seed.stderr).not.toContain(s.value);
+
+    const thrownAway = await run(["secrets", "generate", "--types", "jwt", "--json"], {
+      env: offline,
+      cwd: root,
+    });
+    expect(oneJson(thrownAway.stdout).error.code).toBe("ERR_NOTHING_TO_KEEP");
+    const piped = await run(["secrets", "generate", "--types", "jwt", "--reveal", "--json"], {
+      env: offline,
+      cwd: root,
+    });
+    expect(piped.exitCode).toBe(2);
+    expect(oneJson(piped.stdout).error.code).toBe("ERR_REVEAL_NEEDS_TTY");
+    const shown = await run(
+      ["secrets", "generate", "--types", "jwt", "--custom", "PIN:8:numeric", "--reveal"],
+      {
+        env: offline,
+        cwd: root,
+        isTTY: true,
+      },
+    );
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/JWT_SECRET .*\s[A-Za-z0-9_-]{86}$/m);
+    expect(shown.stdout).toMatch(/PIN .*\s[0-9]{8}$/m);
+  });
+});
