@@ -4,6 +4,6 @@ import { defineLegoConfig } from "../../tsup.base.ts";
 export default defineConfig(
   defineLegoConfig({
     entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" },
-    external: ["vitest"],
+    external: ["vitest", "@lego/cloudflare"],
   }),
 );

@@ -2,8 +2,20 @@ import type { Clock, Logger } from "@lego/core";
 import { AuthError, createNullLogger, ExitCode, LegoError, systemClock, UsageError } from "@lego/core";
 import Cloudflare from "cloudflare";
 import { type Redact, redactor, translateCloudflareError, WORKER_NOT_FOUND_CF_CODES } from "./errors.ts";
-import { collectPages, type PageRequest, type PageResult, type PaginateOptions, type ResultInfo } from "./paginate.ts";
-import { isIdempotentMethod, RetryExhausted, type RetryPolicy, resolveRetryPolicy, withRetry } from "./retry.ts";
+import {
+  collectPages,
+  type PageRequest,
+  type PageResult,
+  type PaginateOptions,
+  type ResultInfo,
+} from "./paginate.ts";
+import {
+  isIdempotentMethod,
+  RetryExhausted,
+  type RetryPolicy,
+  resolveRetryPolicy,
+  withRetry,
+} from "./retry.ts";
 import type {
   ApiEnvelope,
   CloudflareAccount,
@@ -84,7 +96,11 @@ export interface CloudflareClient {
   /** The account id for account-scoped calls (configured, or the only one the token sees). */
   accountId(options?: CallOptions): Promise<string>;
   /** Runs `fn` (an SDK call) with Lego's retries and error translation. */
-  call<T>(spec: RequestSpec, fn: (signal: AbortSignal | undefined) => Promise<T>, options?: CallOptions): Promise<T>;
+  call<T>(
+    spec: RequestSpec,
+    fn: (signal: AbortSignal | undefined) => Promise<T>,
+    options?: CallOptions,
+  ): Promise<T>;
   /** A raw request returning the v4 envelope (checked: `success` true). For endpoints the SDK gets wrong. */
   request<T>(spec: RequestSpec, options?: CallOptions): Promise<ApiEnvelope<T>>;
   /** Every item of a paginated GET (page-number or cursor), terminating (see `paginate`). */
@@ -97,7 +113,10 @@ export interface CloudflareClient {
   /** `GET /accounts`, all pages. */
   listAccounts(options?: CallOptions): Promise<CloudflareAccount[]>;
   /** `GET /zones`, all pages; `name` filters exactly, `accountId` scopes (not the client default). */
-  listZones(filter?: { name?: string | undefined; accountId?: string | undefined }, options?: CallOptions): Promise<Zone[]>;
+  listZones(
+    filter?: { name?: string | undefined; accountId?: string | undefined },
+    options?: CallOptions,
+  ): Promise<Zone[]>;
   /** `GET /accounts/:a/workers/scripts`. */
   listWorkerScripts(options?: CallOptions): Promise<WorkerScript[]>;
   /** `GET /accounts/:a/workers/services/:script`; `undefined` when the Worker does not exist (404 10007/10090). */
@@ -107,7 +126,11 @@ export interface CloudflareClient {
   /** `GET …/scripts/:script/versions/:id`. */
   getVersion(script: string, versionId: string, options?: CallOptions): Promise<WorkerVersion>;
   /** `GET …/scripts/:script/versions`, all pages. */
-  listVersions(script: string, filter?: { deployable?: boolean | undefined }, options?: CallOptions): Promise<WorkerVersion[]>;
+  listVersions(
+    script: string,
+    filter?: { deployable?: boolean | undefined },
+    options?: CallOptions,
+  ): Promise<WorkerVersion[]>;
   /** `GET …/scripts/:script/secrets`: names and types only. */
   listSecrets(script: string, options?: CallOptions): Promise<WorkerSecret[]>;
   /** `PUT …/scripts/:script/secrets`: the value travels in the request body only. */
@@ -264,7 +287,11 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
     return envelope;
   }
 
-  async function listAll<T>(path: string, list: ListAllOptions = {}, callOptions: CallOptions = {}): Promise<T[]> {
+  async function listAll<T>(
+    path: string,
+    list: ListAllOptions = {},
+    callOptions: CallOptions = {},
+  ): Promise<T[]> {
     const spec: RequestSpec = { method: "GET", path, permission: list.permission };
     return collectPages<T>(
       async ({ page, perPage, cursor }) => {
@@ -281,7 +308,8 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
               : Array.isArray((result as { items?: unknown }).items)
                 ? (result as { items: unknown[] }).items
                 : undefined;
-        if (!items) throw invalidResponse(spec, "a list result that is neither an array nor `{ items }`", redact);
+        if (!items)
+          throw invalidResponse(spec, "a list result that is neither an array nor `{ items }`", redact);
         return { items: items as T[], resultInfo: envelope.result_info };
       },
       { ...list, label: `GET ${path}`, signal: combineSignals(options.signal, callOptions.signal), logger },
@@ -291,7 +319,10 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
   /** Walks an SDK list method page by page with Lego's termination rules. */
   function sdkPages<T>(
     spec: RequestSpec,
-    fetchPage: (req: PageRequest, signal: AbortSignal | undefined) => Promise<{ result: unknown; result_info?: unknown }>,
+    fetchPage: (
+      req: PageRequest,
+      signal: AbortSignal | undefined,
+    ) => Promise<{ result: unknown; result_info?: unknown }>,
     callOptions: CallOptions,
     perPage: number,
   ): Promise<T[]> {
@@ -306,7 +337,12 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
             : [];
         return { items: items as T[], resultInfo: page.result_info as ResultInfo | undefined };
       },
-      { perPage, label: `${spec.method} ${spec.path}`, signal: combineSignals(options.signal, callOptions.signal), logger },
+      {
+        perPage,
+        label: `${spec.method} ${spec.path}`,
+        signal: combineSignals(options.signal, callOptions.signal),
+        logger,
+      },
     );
   }
 
@@ -403,7 +439,11 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
         path: `/accounts/${account}/workers/scripts`,
         permission: "Workers Scripts: Read",
       };
-      const page = await call(spec, (signal) => sdk.workers.scripts.list({ account_id: account }, { signal }), callOptions);
+      const page = await call(
+        spec,
+        (signal) => sdk.workers.scripts.list({ account_id: account }, { signal }),
+        callOptions,
+      );
       return ensureArray<WorkerScript>(page.result, spec, redact);
     },
 
@@ -450,7 +490,12 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
       };
       const result = await call(
         spec,
-        (signal) => sdk.workers.scripts.versions.get(versionId, { account_id: account, script_name: script }, { signal }),
+        (signal) =>
+          sdk.workers.scripts.versions.get(
+            versionId,
+            { account_id: account, script_name: script },
+            { signal },
+          ),
         callOptions,
       );
       return ensureObject<WorkerVersion>(result, spec, redact);
@@ -525,14 +570,19 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
       };
       await call(
         spec,
-        (signal) => sdk.workers.scripts.secrets.delete(name, { account_id: account, script_name: script }, { signal }),
+        (signal) =>
+          sdk.workers.scripts.secrets.delete(name, { account_id: account, script_name: script }, { signal }),
         callOptions,
       );
     },
 
     async listD1Databases(filter = {}, callOptions = {}) {
       const account = await accountId(callOptions);
-      const spec: RequestSpec = { method: "GET", path: `/accounts/${account}/d1/database`, permission: "D1: Read" };
+      const spec: RequestSpec = {
+        method: "GET",
+        path: `/accounts/${account}/d1/database`,
+        permission: "D1: Read",
+      };
       return sdkPages<D1Database>(
         spec,
         ({ page, perPage }, signal) =>
@@ -563,7 +613,10 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
         } catch (error) {
           const codes = ((error as LegoError).details?.cfCodes as number[] | undefined) ?? [];
           // 7404 is D1's "database not found"; other 404 codes (a wrong account: 7003) are real errors.
-          if ((error as LegoError).code === "ERR_CF_NOT_FOUND" && (codes.length === 0 || codes.includes(7404)))
+          if (
+            (error as LegoError).code === "ERR_CF_NOT_FOUND" &&
+            (codes.length === 0 || codes.includes(7404))
+          )
             return undefined;
           throw error;
         }
@@ -574,7 +627,11 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
 
     async createD1Database(name, callOptions = {}) {
       const account = await accountId(callOptions);
-      const spec: RequestSpec = { method: "POST", path: `/accounts/${account}/d1/database`, permission: "D1: Edit" };
+      const spec: RequestSpec = {
+        method: "POST",
+        path: `/accounts/${account}/d1/database`,
+        permission: "D1: Edit",
+      };
       const result = await call(
         spec,
         (signal) => sdk.d1.database.create({ account_id: account, name }, { signal }),
@@ -637,7 +694,11 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
         permission: "Workers Scripts: Read",
       };
       try {
-        const result = await call(spec, (signal) => sdk.workers.subdomains.get({ account_id: account }, { signal }), callOptions);
+        const result = await call(
+          spec,
+          (signal) => sdk.workers.subdomains.get({ account_id: account }, { signal }),
+          callOptions,
+        );
         const subdomain = ensureObject<{ subdomain?: unknown }>(result, spec, redact).subdomain;
         return typeof subdomain === "string" && subdomain !== "" ? subdomain : undefined;
       } catch (error) {
@@ -652,7 +713,11 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
         path: `/zones/${seg(zoneId)}/workers/routes`,
         permission: "Workers Routes: Read",
       };
-      const page = await call(spec, (signal) => sdk.workers.routes.list({ zone_id: zoneId }, { signal }), callOptions);
+      const page = await call(
+        spec,
+        (signal) => sdk.workers.routes.list({ zone_id: zoneId }, { signal }),
+        callOptions,
+      );
       return ensureArray<WorkerRoute>(page.result, spec, redact);
     },
   };

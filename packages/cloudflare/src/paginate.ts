@@ -116,7 +116,8 @@ export async function* paginate<T>(
       continue;
     }
     if (typeof info.total_pages === "number" && page >= info.total_pages) return stop("total-pages", page);
-    const reportedPerPage = typeof info.per_page === "number" && info.per_page > 0 ? info.per_page : undefined;
+    const reportedPerPage =
+      typeof info.per_page === "number" && info.per_page > 0 ? info.per_page : undefined;
     if (
       typeof info.total_count === "number" &&
       (count >= info.total_count ||

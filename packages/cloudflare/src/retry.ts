@@ -35,7 +35,8 @@ export const defaultRetryPolicy: ResolvedRetryPolicy = {
 export function resolveRetryPolicy(policy: RetryPolicy | false | undefined): ResolvedRetryPolicy {
   if (policy === false) return { ...defaultRetryPolicy, maxAttempts: 1 };
   const out = { ...defaultRetryPolicy };
-  for (const [k, v] of Object.entries(policy ?? {})) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(policy ?? {}))
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   out.maxAttempts = Math.max(1, Math.floor(out.maxAttempts));
   return out;
 }

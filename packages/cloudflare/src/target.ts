@@ -1,5 +1,12 @@
 import type { LegoEnv, LocalCloudInfo } from "@lego/core";
-import { AuthError, ExitCode, LegoError, localCloudInfoPath, localCloudInfoSchema, readJsonFile } from "@lego/core";
+import {
+  AuthError,
+  ExitCode,
+  LegoError,
+  localCloudInfoPath,
+  localCloudInfoSchema,
+  readJsonFile,
+} from "@lego/core";
 import { DEFAULT_API_BASE_URL } from "./client.ts";
 
 /**
@@ -128,12 +135,16 @@ export async function resolveTarget(options: ResolveTargetOptions): Promise<Targ
   const forced = env.LEGO_TARGET;
   if (forced !== "local") {
     if (env.CLOUDFLARE_API_TOKEN) {
-      const reason = forced ? "LEGO_TARGET=cloudflare, token from CLOUDFLARE_API_TOKEN" : "token from CLOUDFLARE_API_TOKEN";
+      const reason = forced
+        ? "LEGO_TARGET=cloudflare, token from CLOUDFLARE_API_TOKEN"
+        : "token from CLOUDFLARE_API_TOKEN";
       return cloudflareTarget(env, env.CLOUDFLARE_API_TOKEN, "env", reason);
     }
     const fromVault = options.vault ? await options.vault.getToken() : undefined;
     if (fromVault) {
-      const reason = forced ? "LEGO_TARGET=cloudflare, token from the Lego vault" : "token from the Lego vault";
+      const reason = forced
+        ? "LEGO_TARGET=cloudflare, token from the Lego vault"
+        : "token from the Lego vault";
       return cloudflareTarget(env, fromVault, "vault", reason);
     }
     if (forced === "cloudflare")

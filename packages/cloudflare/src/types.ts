@@ -75,7 +75,10 @@ export interface Deployment extends Extra {
   strategy?: string | undefined;
   author_email?: string | undefined;
   versions: Array<{ version_id: string; percentage: number }>;
-  annotations?: { "workers/message"?: string | undefined; "workers/triggered_by"?: string | undefined } & Extra;
+  annotations?: {
+    "workers/message"?: string | undefined;
+    "workers/triggered_by"?: string | undefined;
+  } & Extra;
 }
 
 /** One Worker version. */
@@ -90,7 +93,9 @@ export interface WorkerVersion extends Extra {
         author_email?: string | undefined;
       } & Extra)
     | undefined;
-  annotations?: ({ "workers/message"?: string | undefined; "workers/tag"?: string | undefined } & Extra) | undefined;
+  annotations?:
+    | ({ "workers/message"?: string | undefined; "workers/tag"?: string | undefined } & Extra)
+    | undefined;
 }
 
 /** A secret's name and type; values are never returned by the API. */

@@ -1,6 +1,14 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Clock, createManualClock, createMemoryLogger, InterruptedError, isLegoError, type LegoError, systemClock } from "@lego/core";
+import {
+  type Clock,
+  createManualClock,
+  createMemoryLogger,
+  InterruptedError,
+  isLegoError,
+  type LegoError,
+  systemClock,
+} from "@lego/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createCloudflareClient } from "../src/client.ts";
 import { defaultContractFixture } from "../src/testing/index.ts";
@@ -21,7 +29,9 @@ beforeEach(() => {
   fake.reset();
 });
 
-function client(overrides: Parameters<typeof createCloudflareClient>[0] extends infer O ? Partial<O> : never = {}) {
+function client(
+  overrides: Parameters<typeof createCloudflareClient>[0] extends infer O ? Partial<O> : never = {},
+) {
   const clock = (overrides.clock as ReturnType<typeof createManualClock> | undefined) ?? createManualClock(0);
   const cf = createCloudflareClient({
     token: TOKEN,
@@ -59,7 +69,12 @@ describe("retries", () => {
 
   it("honours Retry-After as an HTTP-date", async () => {
     const start = Date.parse("2026-11-25T10:00:00.000Z");
-    fake.fault({ method: "GET", path: /^\/user$/, status: 429, headers: { "retry-after": "Wed, 25 Nov 2026 10:00:07 GMT" } });
+    fake.fault({
+      method: "GET",
+      path: /^\/user$/,
+      status: 429,
+      headers: { "retry-after": "Wed, 25 Nov 2026 10:00:07 GMT" },
+    });
     const { cf, clock } = client({ clock: createManualClock(start) });
     await cf.getUser();
     expect(clock.slept).toEqual([7000]);
@@ -92,7 +107,11 @@ describe("retries", () => {
     fake.fault({ method: "POST", path: /\/query$/, status: 503 });
     const { cf, clock } = client();
     const error = await failureOf(cf.queryD1(db, "SELECT 1"));
-    expect(error).toMatchObject({ code: "ERR_CF_API", exitCode: 1, details: { status: 503, method: "POST", attempts: 1 } });
+    expect(error).toMatchObject({
+      code: "ERR_CF_API",
+      exitCode: 1,
+      details: { status: 503, method: "POST", attempts: 1 },
+    });
     expect(fake.find("POST", /\/query$/)).toHaveLength(1);
     expect(clock.slept).toEqual([]);
 
@@ -126,7 +145,10 @@ describe("retries", () => {
     fake.fault({ method: "GET", path: /^\/user$/, status: 429, headers: { "retry-after": "3600" } });
     const { cf, clock } = client();
     const error = await failureOf(cf.getUser());
-    expect(error).toMatchObject({ code: "ERR_CF_RATE_LIMITED", details: { retryAfterMs: 3_600_000, attempts: 1 } });
+    expect(error).toMatchObject({
+      code: "ERR_CF_RATE_LIMITED",
+      details: { retryAfterMs: 3_600_000, attempts: 1 },
+    });
     expect(error.hint).toContain("3600 s");
     expect(clock.slept).toEqual([]);
   });
@@ -183,21 +205,40 @@ describe("error translation", () => {
     const wrong = "wrong-token-0123456789-secret";
     const { cf } = client({ token: wrong });
     const error = await failureOf(cf.listWorkerScripts());
-    expect(error).toMatchObject({ code: "ERR_CF_AUTH", exitCode: 3, kind: "user", details: { status: 401, cfCodes: [10000] } });
+    expect(error).toMatchObject({
+      code: "ERR_CF_AUTH",
+      exitCode: 3,
+      kind: "user",
+      details: { status: 401, cfCodes: [10000] },
+    });
     expect(error.hint).toMatch(/token was rejected/);
     expectNoToken(error, wrong);
   });
 
   it("names the missing permission on 403", async () => {
-    fake.fault({ method: "GET", path: /\/d1\/database$/, status: 403, errors: [{ code: 10000, message: "Authentication error" }] });
+    fake.fault({
+      method: "GET",
+      path: /\/d1\/database$/,
+      status: 403,
+      errors: [{ code: 10000, message: "Authentication error" }],
+    });
     const { cf } = client();
     const error = await failureOf(cf.listD1Databases());
-    expect(error).toMatchObject({ code: "ERR_CF_AUTH", exitCode: 3, details: { status: 403, permission: "D1: Read" } });
+    expect(error).toMatchObject({
+      code: "ERR_CF_AUTH",
+      exitCode: 3,
+      details: { status: 403, permission: "D1: Read" },
+    });
     expect(error.hint).toContain('"D1: Read"');
   });
 
   it("redacts the token when an API echoes it in an error", async () => {
-    fake.fault({ method: "GET", path: /^\/user$/, status: 400, errors: [{ code: 1001, message: `bad header Bearer ${TOKEN}` }] });
+    fake.fault({
+      method: "GET",
+      path: /^\/user$/,
+      status: 400,
+      errors: [{ code: 1001, message: `bad header Bearer ${TOKEN}` }],
+    });
     const { cf } = client();
     const error = await failureOf(cf.getUser());
     expect(error.code).toBe("ERR_CF_API");
@@ -212,7 +253,12 @@ describe("error translation", () => {
     expect(error).toMatchObject({
       code: "ERR_CF_NOT_FOUND",
       exitCode: 1,
-      details: { status: 404, cfCodes: [10007], method: "GET", path: `/accounts/${ACCOUNT}/workers/scripts/nope/deployments` },
+      details: {
+        status: 404,
+        cfCodes: [10007],
+        method: "GET",
+        path: `/accounts/${ACCOUNT}/workers/scripts/nope/deployments`,
+      },
     });
   });
 
@@ -223,19 +269,37 @@ describe("error translation", () => {
   });
 
   it("keeps status, codes, method and path of other failures after the retries", async () => {
-    fake.fault({ method: "GET", path: /\/workers\/domains$/, status: 500, times: 4, errors: [{ code: 10013, message: "boom" }] });
+    fake.fault({
+      method: "GET",
+      path: /\/workers\/domains$/,
+      status: 500,
+      times: 4,
+      errors: [{ code: 10013, message: "boom" }],
+    });
     const { cf } = client();
     const error = await failureOf(cf.listWorkerDomains());
     expect(error).toMatchObject({
       code: "ERR_CF_API",
       kind: "system",
-      details: { status: 500, cfCodes: [10013], method: "GET", path: `/accounts/${ACCOUNT}/workers/domains`, attempts: 4 },
+      details: {
+        status: 500,
+        cfCodes: [10013],
+        method: "GET",
+        path: `/accounts/${ACCOUNT}/workers/domains`,
+        attempts: 4,
+      },
     });
     expect(error.message).toContain("[10013] boom");
   });
 
   it("treats 200 with success:false as a failure", async () => {
-    fake.fault({ method: "GET", path: /\/workers\/services\//, status: 200, successFalse: true, errors: [{ code: 10015, message: "nope" }] });
+    fake.fault({
+      method: "GET",
+      path: /\/workers\/services\//,
+      status: 200,
+      successFalse: true,
+      errors: [{ code: 10015, message: "nope" }],
+    });
     const { cf } = client();
     const error = await failureOf(cf.getWorkerService("api-staging"));
     expect(error).toMatchObject({ code: "ERR_CF_API", details: { status: 200, cfCodes: [10015] } });
@@ -246,16 +310,25 @@ describe("error translation", () => {
     await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    const { cf, clock } = client({ baseURL: `http://127.0.0.1:${port}/client/v4`, retry: { maxAttempts: 3, random: () => 0 } });
+    const { cf, clock } = client({
+      baseURL: `http://127.0.0.1:${port}/client/v4`,
+      retry: { maxAttempts: 3, random: () => 0 },
+    });
     const error = await failureOf(cf.getUser());
-    expect(error).toMatchObject({ code: "ERR_CF_UNREACHABLE", exitCode: 1, details: { attempts: 3, timedOut: false } });
+    expect(error).toMatchObject({
+      code: "ERR_CF_UNREACHABLE",
+      exitCode: 1,
+      details: { attempts: 3, timedOut: false },
+    });
     expect(error.message).toContain(`127.0.0.1:${port}`);
     expect(clock.slept).toHaveLength(2);
     expectNoToken(error);
   });
 
   it("refuses to build a client without a token", () => {
-    expect(() => createCloudflareClient({ token: "" })).toThrow(expect.objectContaining({ code: "ERR_CF_TOKEN_MISSING", exitCode: 3 }));
+    expect(() => createCloudflareClient({ token: "" })).toThrow(
+      expect.objectContaining({ code: "ERR_CF_TOKEN_MISSING", exitCode: 3 }),
+    );
   });
 
   it("never logs the token", async () => {
@@ -278,7 +351,9 @@ describe("pagination", () => {
 
   it("terminates on an API that ignores ?page= (the SDK alone would loop forever)", async () => {
     const items = [{ id: "a".repeat(32), name: "loop.example" }];
-    fake.route("GET", /^\/zones$/, () => ({ body: { success: true, errors: [], messages: [], result: items } }));
+    fake.route("GET", /^\/zones$/, () => ({
+      body: { success: true, errors: [], messages: [], result: items },
+    }));
     const { cf } = client();
     expect(await cf.listZones()).toEqual(items);
     expect(fake.find("GET", /^\/zones$/)).toHaveLength(2);
@@ -309,7 +384,14 @@ describe("pagination", () => {
     fake.route("GET", /^\/accounts\/[^/]+\/cursored$/, (req) => {
       const cursor = req.query.cursor ?? "";
       const next = cursor === "" ? "c1" : cursor === "c1" ? "c2" : "c1";
-      return { body: { success: true, errors: [], result: [{ id: `after-${cursor || "start"}` }], result_info: { cursor: next } } };
+      return {
+        body: {
+          success: true,
+          errors: [],
+          result: [{ id: `after-${cursor || "start"}` }],
+          result_info: { cursor: next },
+        },
+      };
     });
     const { cf } = client();
     const all = await cf.listAll<{ id: string }>(`/accounts/${ACCOUNT}/cursored`);
@@ -334,7 +416,9 @@ describe("pagination", () => {
     const deployments = await cf.listDeployments(script?.name as string);
     expect(deployments.map((d) => d.id)).toEqual(script?.deployments.map((d) => d.id));
     const viaSdk: unknown[] = [];
-    for await (const d of cf.sdk.workers.scripts.deployments.list(script?.name as string, { account_id: ACCOUNT }))
+    for await (const d of cf.sdk.workers.scripts.deployments.list(script?.name as string, {
+      account_id: ACCOUNT,
+    }))
       viaSdk.push(d);
     expect(viaSdk).toEqual([]);
   });

@@ -40,21 +40,38 @@ describe("retryReason", () => {
     expect(retryReason(api(400, [971]), false)).toBe("rate-limited");
     expect(retryReason(api(503), false)).toBeUndefined();
     expect(retryReason(api(503), true)).toBe("server-error");
-    expect(retryReason({ status: undefined, errors: [], headers: undefined, network: { message: "x", timedOut: false } }, true)).toBe("network");
+    expect(
+      retryReason(
+        { status: undefined, errors: [], headers: undefined, network: { message: "x", timedOut: false } },
+        true,
+      ),
+    ).toBe("network");
     expect(retryReason(api(404), true)).toBeUndefined();
-    expect(retryReason({ status: undefined, errors: [], headers: undefined, aborted: true }, true)).toBeUndefined();
+    expect(
+      retryReason({ status: undefined, errors: [], headers: undefined, aborted: true }, true),
+    ).toBeUndefined();
   });
 });
 
 describe("translateCloudflareError", () => {
   const request = { method: "get", path: "/accounts/a/workers/scripts" };
   it("maps an invalid-token code to ERR_CF_AUTH whatever the status", () => {
-    const error = translateCloudflareError({ status: 400, errors: [{ code: 6003, message: "Invalid request headers" }], headers: {} }, request);
-    expect(error).toMatchObject({ code: "ERR_CF_AUTH", exitCode: 3, details: { method: "GET", status: 400, cfCodes: [6003] } });
+    const error = translateCloudflareError(
+      { status: 400, errors: [{ code: 6003, message: "Invalid request headers" }], headers: {} },
+      request,
+    );
+    expect(error).toMatchObject({
+      code: "ERR_CF_AUTH",
+      exitCode: 3,
+      details: { method: "GET", status: 400, cfCodes: [6003] },
+    });
   });
   it("passes LegoErrors through and wraps anything else as ERR_CF_API", () => {
     const inner = translateCloudflareError({ status: 404, errors: [], headers: {} }, request);
     expect(translateCloudflareError(inner, request)).toBe(inner);
-    expect(translateCloudflareError(new Error("weird"), request)).toMatchObject({ code: "ERR_CF_API", message: expect.stringContaining("weird") });
+    expect(translateCloudflareError(new Error("weird"), request)).toMatchObject({
+      code: "ERR_CF_API",
+      message: expect.stringContaining("weird"),
+    });
   });
 });

@@ -34,7 +34,12 @@ describe("resolveTarget", () => {
     const target = await resolveTarget({
       env: readEnv({ CLOUDFLARE_API_TOKEN: cfToken, CLOUDFLARE_ACCOUNT_ID: "a".repeat(32) }),
       legoHome,
-      vault: { getToken: async () => ((asked = true), "vault-token") },
+      vault: {
+        getToken: async () => {
+          asked = true;
+          return "vault-token";
+        },
+      },
     });
     expect(target).toMatchObject({
       kind: "cloudflare",
@@ -54,7 +59,10 @@ describe("resolveTarget", () => {
 
   it("honours CLOUDFLARE_API_BASE_URL", async () => {
     const target = await resolveTarget({
-      env: readEnv({ CLOUDFLARE_API_TOKEN: cfToken, CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4/" }),
+      env: readEnv({
+        CLOUDFLARE_API_TOKEN: cfToken,
+        CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4/",
+      }),
       legoHome,
     });
     expect(target.apiBaseUrl).toBe("http://127.0.0.1:9/client/v4");
@@ -62,7 +70,12 @@ describe("resolveTarget", () => {
 
   it("falls back to the vault's token", async () => {
     const target = await resolveTarget({ env: {}, legoHome, vault: vault("vault-token-123456") });
-    expect(target).toMatchObject({ kind: "cloudflare", token: "vault-token-123456", tokenSource: "vault", reason: "token from the Lego vault" });
+    expect(target).toMatchObject({
+      kind: "cloudflare",
+      token: "vault-token-123456",
+      tokenSource: "vault",
+      reason: "token from the Lego vault",
+    });
   });
 
   it("selects the running local cloud when no token is configured", async () => {
@@ -76,19 +89,26 @@ describe("resolveTarget", () => {
       tokenSource: "local",
       workersUrlPattern: "http://{host}.localhost:8799",
     });
-    expect(target.description).toBe("target: local cloud at http://127.0.0.1:8799 (no Cloudflare token configured)");
+    expect(target.description).toBe(
+      "target: local cloud at http://127.0.0.1:8799 (no Cloudflare token configured)",
+    );
   });
 
   it("LEGO_TARGET=local wins over a token", async () => {
     await writeJsonAtomic(localCloudInfoPath(legoHome), info(8798));
-    const target = await resolveTarget({ env: readEnv({ LEGO_TARGET: "local", CLOUDFLARE_API_TOKEN: cfToken }), legoHome });
+    const target = await resolveTarget({
+      env: readEnv({ LEGO_TARGET: "local", CLOUDFLARE_API_TOKEN: cfToken }),
+      legoHome,
+    });
     expect(target).toMatchObject({ kind: "local", reason: "LEGO_TARGET=local" });
     expect(target.description).toContain("(LEGO_TARGET=local)");
   });
 
   it("LEGO_TARGET=cloudflare without any token is ERR_CF_TOKEN_MISSING (exit 3)", async () => {
     await writeJsonAtomic(localCloudInfoPath(legoHome), info(8797));
-    await expect(resolveTarget({ env: readEnv({ LEGO_TARGET: "cloudflare" }), legoHome, vault: vault(undefined) })).rejects.toMatchObject({
+    await expect(
+      resolveTarget({ env: readEnv({ LEGO_TARGET: "cloudflare" }), legoHome, vault: vault(undefined) }),
+    ).rejects.toMatchObject({
       code: "ERR_CF_TOKEN_MISSING",
       exitCode: 3,
     });

@@ -1,5 +1,6 @@
+// Through the package itself, so the built ./testing entry shares the main entry instead of a copy.
+import { type CloudflareClient, createCloudflareClient } from "@lego/cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CloudflareClient, createCloudflareClient } from "../client.ts";
 
 /** The state a server under contract test starts with. Ids are fixed so assertions can name them. */
 export interface ContractFixture {
@@ -20,7 +21,14 @@ export interface ContractFixture {
     secrets: string[];
   }>;
   d1: Array<{ uuid: string; name: string }>;
-  domains: Array<{ id: string; hostname: string; service: string; environment: string; zoneId: string; zoneName: string }>;
+  domains: Array<{
+    id: string;
+    hostname: string;
+    service: string;
+    environment: string;
+    zoneId: string;
+    zoneName: string;
+  }>;
   /** Worker routes by zone id. */
   routes: Record<string, Array<{ id: string; pattern: string; script: string }>>;
 }
@@ -66,7 +74,12 @@ export function defaultContractFixture(): ContractFixture {
         ],
         secrets: ["API_KEY", "JWT_SECRET"],
       },
-      { name: "auth-production", versions: [{ id: uuid(0x1101) }], deployments: [{ id: uuid(0x2101), versionId: uuid(0x1101) }], secrets: [] },
+      {
+        name: "auth-production",
+        versions: [{ id: uuid(0x1101) }],
+        deployments: [{ id: uuid(0x2101), versionId: uuid(0x1101) }],
+        secrets: [],
+      },
     ],
     d1: [
       { uuid: uuid(0xd1001), name: "api-db" },
@@ -82,7 +95,9 @@ export function defaultContractFixture(): ContractFixture {
         zoneName: zones[0]?.name ?? "",
       },
     ],
-    routes: { [zones[1]?.id ?? ""]: [{ id: hex(0xe0), pattern: "zone-001.example/api/*", script: "api-staging" }] },
+    routes: {
+      [zones[1]?.id ?? ""]: [{ id: hex(0xe0), pattern: "zone-001.example/api/*", script: "api-staging" }],
+    },
   };
 }
 
@@ -107,7 +122,10 @@ export interface ContractOptions {
  *   return { baseURL: cloud.apiBaseUrl, close: () => cloud.close() };
  * });
  */
-export function describeCloudflareApiContract(makeServer: MakeContractServer, options: ContractOptions = {}): void {
+export function describeCloudflareApiContract(
+  makeServer: MakeContractServer,
+  options: ContractOptions = {},
+): void {
   const fixture = options.fixture ?? defaultContractFixture();
   describe(options.name ?? "Cloudflare API contract", () => {
     let server: ContractServer;
@@ -147,10 +165,18 @@ export function describeCloudflareApiContract(makeServer: MakeContractServer, op
 
     it("rejects a wrong token with ERR_CF_AUTH (exit 3) and never echoes it", async () => {
       const wrongToken = "wrong-token-do-not-print-4242";
-      const bad = createCloudflareClient({ token: wrongToken, baseURL: server.baseURL, accountId: fixture.account.id, retry: false });
+      const bad = createCloudflareClient({
+        token: wrongToken,
+        baseURL: server.baseURL,
+        accountId: fixture.account.id,
+        retry: false,
+      });
       const error = await bad.listWorkerScripts().catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "ERR_CF_AUTH", exitCode: 3 });
-      const shown = JSON.stringify({ message: (error as Error).message, json: (error as { toJSON(): unknown }).toJSON() });
+      const shown = JSON.stringify({
+        message: (error as Error).message,
+        json: (error as { toJSON(): unknown }).toJSON(),
+      });
       expect(shown).not.toContain(wrongToken);
       expect(shown).not.toContain(fixture.token);
     });
@@ -179,7 +205,9 @@ export function describeCloudflareApiContract(makeServer: MakeContractServer, op
     it("reads deployments (result.deployments), versions and one version", async () => {
       const deployments = await cf.listDeployments(script.name);
       expect(deployments.map((d) => d.id)).toEqual(script.deployments.map((d) => d.id));
-      expect(deployments[0]?.versions).toEqual([{ version_id: script.deployments[0]?.versionId, percentage: 100 }]);
+      expect(deployments[0]?.versions).toEqual([
+        { version_id: script.deployments[0]?.versionId, percentage: 100 },
+      ]);
       const versions = await cf.listVersions(script.name);
       expect(versions.map((v) => v.id).sort()).toEqual(script.versions.map((v) => v.id).sort());
       const first = script.versions[0];
@@ -207,11 +235,19 @@ export function describeCloudflareApiContract(makeServer: MakeContractServer, op
     });
 
     it("runs D1 queries with parameters, one result per statement", async () => {
-      await cf.queryD1(db.uuid, "CREATE TABLE IF NOT EXISTS contract_notes (id INTEGER PRIMARY KEY, body TEXT)");
+      await cf.queryD1(
+        db.uuid,
+        "CREATE TABLE IF NOT EXISTS contract_notes (id INTEGER PRIMARY KEY, body TEXT)",
+      );
       await cf.queryD1(db.uuid, "INSERT INTO contract_notes (body) VALUES (?)", ["hello"]);
-      const [select] = await cf.queryD1(db.uuid, "SELECT body FROM contract_notes WHERE body = ?", ["hello"], {
-        idempotent: true,
-      });
+      const [select] = await cf.queryD1(
+        db.uuid,
+        "SELECT body FROM contract_notes WHERE body = ?",
+        ["hello"],
+        {
+          idempotent: true,
+        },
+      );
       expect(select?.success).toBe(true);
       expect(select?.results).toEqual([{ body: "hello" }]);
       const two = await cf.queryD1(db.uuid, "SELECT 1 AS a; SELECT 2 AS b;");
@@ -245,7 +281,9 @@ export function describeCloudflareApiContract(makeServer: MakeContractServer, op
     });
 
     it("answers an unknown version with ERR_CF_NOT_FOUND", async () => {
-      const error = await cf.getVersion(script.name, "00000000-0000-0000-0000-000000000000").catch((e: unknown) => e);
+      const error = await cf
+        .getVersion(script.name, "00000000-0000-0000-0000-000000000000")
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: "ERR_CF_NOT_FOUND", details: { status: 404 } });
     });
   });

@@ -85,7 +85,11 @@ export function parseWranglerOutput(text: string, logger?: Logger): WranglerOutp
     if (!trimmed) continue;
     try {
       const value = JSON.parse(trimmed) as unknown;
-      if (typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string")
+      if (
+        typeof value === "object" &&
+        value !== null &&
+        typeof (value as { type?: unknown }).type === "string"
+      )
         records.push(value as WranglerOutputRecord);
       else logger?.debug("wrangler output: skipped a line without a type");
     } catch {

@@ -171,7 +171,10 @@ export interface WranglerRunner {
   /** `wrangler d1 execute <db> --remote --json` with `--command` or `--file`: one result per statement. */
   d1Execute(
     options: D1Scope & ({ command: string; file?: undefined } | { file: string; command?: undefined }),
-  ): Promise<{ results: Array<{ results?: unknown[]; success?: boolean; meta?: unknown }>; run: WranglerRunResult }>;
+  ): Promise<{
+    results: Array<{ results?: unknown[]; success?: boolean; meta?: unknown }>;
+    run: WranglerRunResult;
+  }>;
   /** `wrangler d1 export <db> --remote --output <file>`. */
   d1Export(
     options: D1Scope & {
@@ -231,7 +234,10 @@ function wranglerPackageVersion(bin: string): string | undefined {
   let dir = dirname(resolve(bin));
   for (let i = 0; i < 4; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === "wrangler") return pkg.version;
     } catch {}
     dir = dirname(dir);
@@ -310,7 +316,10 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     const redact: Redact = redactor(...secrets);
     for (const arg of args)
       if (secrets.some((s) => arg.includes(s)))
-        throw usage("Refusing to run wrangler with a secret in its arguments", "Pass secret values on stdin.");
+        throw usage(
+          "Refusing to run wrangler with a secret in its arguments",
+          "Pass secret values on stdin.",
+        );
     const command = ["wrangler", ...args];
     const dir = await ensureStateDir();
     await seedUpdateCheck(dir);
@@ -325,6 +334,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
       WRANGLER_SEND_METRICS: "false",
       WRANGLER_HIDE_BANNER: "true",
       WRANGLER_SEND_ERROR_REPORTS: "false",
+      WRANGLER_NO_SKILLS_UPDATE_PROMPTS: "true",
       CI: "true",
       FORCE_COLOR: "0",
       XDG_CONFIG_HOME: join(dir, "config"),
@@ -460,7 +470,11 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
       if (opts.tag) args.push("--tag", opts.tag);
       const result = await run(args, { cwd: opts.cwd, signal: opts.signal });
       const record = requireRecord(findRecord(result.records, "version-upload"), "version-upload", result);
-      const versionId = requireRecord(record.version_id ?? undefined, "version id in the version-upload", result);
+      const versionId = requireRecord(
+        record.version_id ?? undefined,
+        "version id in the version-upload",
+        result,
+      );
       return {
         workerName: record.worker_name ?? null,
         versionId,
@@ -522,7 +536,10 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
       try {
         const parsed = JSON.parse(result.stdout) as unknown;
         const results = Array.isArray(parsed) ? parsed : [parsed];
-        return { results: results as Array<{ results?: unknown[]; success?: boolean; meta?: unknown }>, run: result };
+        return {
+          results: results as Array<{ results?: unknown[]; success?: boolean; meta?: unknown }>,
+          run: result,
+        };
       } catch (error) {
         throw new LegoError({
           code: "ERR_WRANGLER_OUTPUT_INVALID",
@@ -536,7 +553,15 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     },
 
     async d1Export(opts) {
-      const args = ["d1", "export", opts.database, "--remote", "--output", opts.output, "--skip-confirmation"];
+      const args = [
+        "d1",
+        "export",
+        opts.database,
+        "--remote",
+        "--output",
+        opts.output,
+        "--skip-confirmation",
+      ];
       args.push(...scopeArgs(opts));
       for (const table of opts.table ?? []) args.push("--table", table);
       if (opts.noData) args.push("--no-data");

@@ -40,7 +40,12 @@ interface ScriptState {
   name: string;
   createdOn: string;
   versions: Array<{ id: string; number: number; created_on: string; message?: string | undefined }>;
-  deployments: Array<{ id: string; created_on: string; versions: Array<{ version_id: string; percentage: number }>; message?: string | undefined }>;
+  deployments: Array<{
+    id: string;
+    created_on: string;
+    versions: Array<{ version_id: string; percentage: number }>;
+    message?: string | undefined;
+  }>;
   secrets: Map<string, string>;
   subdomain: { enabled: boolean; previews_enabled: boolean };
 }
@@ -73,7 +78,8 @@ const failure = (status: number, code: number, message: string): Reply => ({
   status,
   body: { success: false, errors: [{ code, message }], messages: [], result: null },
 });
-const workerMissing = (name: string) => failure(404, 10007, `This Worker does not exist on your account (${name})`);
+const workerMissing = (name: string) =>
+  failure(404, 10007, `This Worker does not exist on your account (${name})`);
 
 function paginate<T>(items: T[], query: Record<string, string>, defaultPerPage = 20): Reply {
   const page = Math.max(1, Number(query.page ?? 1));
@@ -137,7 +143,12 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
     scripts.set(s.name, {
       name: s.name,
       createdOn: "2026-01-01T00:00:00.000Z",
-      versions: s.versions.map((v) => ({ id: v.id, number: ++versionNumber, created_on: "2026-01-01T00:00:00.000Z", message: v.message })),
+      versions: s.versions.map((v) => ({
+        id: v.id,
+        number: ++versionNumber,
+        created_on: "2026-01-01T00:00:00.000Z",
+        message: v.message,
+      })),
       deployments: s.deployments.map((d) => ({
         id: d.id,
         created_on: "2026-01-01T00:00:00.000Z",
@@ -147,7 +158,11 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
       subdomain: { enabled: false, previews_enabled: false },
     });
   }
-  const databases = fixture.d1.map((d) => ({ ...d, created_at: "2026-01-01T00:00:00.000Z", sqlite: new DatabaseSync(":memory:") }));
+  const databases = fixture.d1.map((d) => ({
+    ...d,
+    created_at: "2026-01-01T00:00:00.000Z",
+    sqlite: new DatabaseSync(":memory:"),
+  }));
 
   const newScript = (name: string): ScriptState => {
     const s: ScriptState = {
@@ -167,14 +182,24 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
     return v;
   };
   const deploy = (s: ScriptState, versionId: string, message?: string) => {
-    const d = { id: randomUUID(), created_on: now(), versions: [{ version_id: versionId, percentage: 100 }], message };
+    const d = {
+      id: randomUUID(),
+      created_on: now(),
+      versions: [{ version_id: versionId, percentage: 100 }],
+      message,
+    };
     s.deployments.unshift(d);
     return d;
   };
   const versionJson = (v: ScriptState["versions"][number]) => ({
     id: v.id,
     number: v.number,
-    metadata: { created_on: v.created_on, modified_on: v.created_on, source: "wrangler", author_email: fixture.user.email },
+    metadata: {
+      created_on: v.created_on,
+      modified_on: v.created_on,
+      source: "wrangler",
+      author_email: fixture.user.email,
+    },
     annotations: v.message ? { "workers/message": v.message } : {},
     resources: { script: { etag: v.id }, bindings: [] },
     startup_time_ms: 1,
@@ -195,7 +220,11 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
     ["GET", /^\/user\/tokens\/verify$/, () => ({ body: envelope({ id: "tok", status: "active" }) })],
     ["GET", /^\/user$/, () => ({ body: envelope(fixture.user) })],
     ["GET", /^\/accounts$/, (req) => paginate([fixture.account], req.query)],
-    ["GET", /^\/memberships$/, (req) => paginate([{ id: "m1", account: fixture.account, status: "accepted" }], req.query)],
+    [
+      "GET",
+      /^\/memberships$/,
+      (req) => paginate([{ id: "m1", account: fixture.account, status: "accepted" }], req.query),
+    ],
     [
       "GET",
       /^\/zones$/,
@@ -208,12 +237,23 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
         return paginate(zones, req.query);
       },
     ],
-    ["GET", /^\/zones\/([^/]+)\/workers\/routes$/, (_req, [zone]) => ({ body: envelope(fixture.routes[zone as string] ?? []) })],
+    [
+      "GET",
+      /^\/zones\/([^/]+)\/workers\/routes$/,
+      (_req, [zone]) => ({ body: envelope(fixture.routes[zone as string] ?? []) }),
+    ],
     [
       "GET",
       /^\/accounts\/([^/]+)\/workers\/scripts$/,
       () => ({
-        body: envelope([...scripts.values()].map((s) => ({ id: s.name, created_on: s.createdOn, modified_on: s.createdOn, etag: s.name }))),
+        body: envelope(
+          [...scripts.values()].map((s) => ({
+            id: s.name,
+            created_on: s.createdOn,
+            modified_on: s.createdOn,
+            etag: s.name,
+          })),
+        ),
       }),
     ],
     [
@@ -225,7 +265,10 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
         return {
           body: envelope({
             id: s.name,
-            default_environment: { environment: "production", script: { etag: s.name, last_deployed_from: "wrangler" } },
+            default_environment: {
+              environment: "production",
+              script: { etag: s.name, last_deployed_from: "wrangler" },
+            },
             created_on: s.createdOn,
             modified_on: s.createdOn,
           }),
@@ -256,9 +299,14 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
       (req, [, name]) => {
         const s = scripts.get(name as string);
         if (!s) return workerMissing(name as string);
-        const body = json(req) as { versions?: Array<{ version_id: string }>; annotations?: Record<string, string> };
+        const body = json(req) as {
+          versions?: Array<{ version_id: string }>;
+          annotations?: Record<string, string>;
+        };
         const versionId = body.versions?.[0]?.version_id ?? "";
-        return { body: envelope(deploymentJson(deploy(s, versionId, body.annotations?.["workers/message"]))) };
+        return {
+          body: envelope(deploymentJson(deploy(s, versionId, body.annotations?.["workers/message"]))),
+        };
       },
     ],
     [
@@ -274,7 +322,13 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
         return {
           body: envelope(
             { items },
-            { page, per_page: perPage, count: items.length, total_count: all.length, total_pages: Math.ceil(all.length / perPage) },
+            {
+              page,
+              per_page: perPage,
+              count: items.length,
+              total_count: all.length,
+              total_pages: Math.ceil(all.length / perPage),
+            },
           ),
         };
       },
@@ -352,9 +406,14 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
     [
       "GET",
       /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/settings$/,
-      (_req, [, name]) => (scripts.has(name as string) ? { body: envelope({ bindings: [] }) } : workerMissing(name as string)),
+      (_req, [, name]) =>
+        scripts.has(name as string) ? { body: envelope({ bindings: [] }) } : workerMissing(name as string),
     ],
-    ["PATCH", /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/script-settings$/, () => ({ body: envelope({}) })],
+    [
+      "PATCH",
+      /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/script-settings$/,
+      () => ({ body: envelope({}) }),
+    ],
     [
       "GET",
       /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/subdomain$/,
@@ -370,24 +429,47 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
         const s = scripts.get(name as string);
         if (!s) return workerMissing(name as string);
         const body = json(req) as { enabled?: boolean; previews_enabled?: boolean };
-        s.subdomain = { enabled: Boolean(body.enabled), previews_enabled: Boolean(body.previews_enabled ?? body.enabled) };
+        s.subdomain = {
+          enabled: Boolean(body.enabled),
+          previews_enabled: Boolean(body.previews_enabled ?? body.enabled),
+        };
         return { body: envelope(s.subdomain) };
       },
     ],
-    ["GET", /^\/accounts\/([^/]+)\/workers\/subdomain$/, () => ({ body: envelope({ subdomain: fixture.accountSubdomain }) })],
+    [
+      "GET",
+      /^\/accounts\/([^/]+)\/workers\/subdomain$/,
+      () => ({ body: envelope({ subdomain: fixture.accountSubdomain }) }),
+    ],
     [
       "GET",
       /^\/accounts\/([^/]+)\/workers\/domains$/,
       (req) => {
         const q = req.query;
         const domains = fixture.domains
-          .filter((d) => (!q.hostname || d.hostname === q.hostname) && (!q.service || d.service === q.service))
-          .filter((d) => (!q.environment || d.environment === q.environment) && (!q.zone_id || d.zoneId === q.zone_id))
-          .map((d) => ({ id: d.id, hostname: d.hostname, service: d.service, environment: d.environment, zone_id: d.zoneId, zone_name: d.zoneName }));
+          .filter(
+            (d) => (!q.hostname || d.hostname === q.hostname) && (!q.service || d.service === q.service),
+          )
+          .filter(
+            (d) =>
+              (!q.environment || d.environment === q.environment) && (!q.zone_id || d.zoneId === q.zone_id),
+          )
+          .map((d) => ({
+            id: d.id,
+            hostname: d.hostname,
+            service: d.service,
+            environment: d.environment,
+            zone_id: d.zoneId,
+            zone_name: d.zoneName,
+          }));
         return { body: envelope(domains) };
       },
     ],
-    ["PUT", /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/domains\/records$/, () => ({ body: envelope([]) })],
+    [
+      "PUT",
+      /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/domains\/records$/,
+      () => ({ body: envelope([]) }),
+    ],
     ["PUT", /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/routes$/, () => ({ body: envelope([]) })],
     [
       "GET",
@@ -436,13 +518,21 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
             const prepared = db.sqlite.prepare(statement);
             const args = (params ?? []) as Array<string | number | null>;
             if (prepared.columns().length > 0) {
-              results.push({ results: prepared.all(...args), success: true, meta: { duration: performance.now() - started, changes: 0 } });
+              results.push({
+                results: prepared.all(...args),
+                success: true,
+                meta: { duration: performance.now() - started, changes: 0 },
+              });
             } else {
               const info = prepared.run(...args);
               results.push({
                 results: [],
                 success: true,
-                meta: { duration: performance.now() - started, changes: Number(info.changes), last_row_id: Number(info.lastInsertRowid) },
+                meta: {
+                  duration: performance.now() - started,
+                  changes: Number(info.changes),
+                  last_row_id: Number(info.lastInsertRowid),
+                },
               });
             }
           }
@@ -474,7 +564,9 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
       res.end(body);
     };
 
-    const fault = faults.find((f) => f.left > 0 && (!f.method || f.method === recorded.method) && f.path.test(path));
+    const fault = faults.find(
+      (f) => f.left > 0 && (!f.method || f.method === recorded.method) && f.path.test(path),
+    );
     if (fault) {
       fault.left--;
       if (fault.hang) {
@@ -507,7 +599,9 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
       if (!m) continue;
       const params = m.slice(1).map((p) => decodeURIComponent(p));
       if (params[0] !== undefined && path.startsWith("/accounts/") && params[0] !== account)
-        return send(failure(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`));
+        return send(
+          failure(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid?`),
+        );
       const reply = await handler(recorded, params);
       if (reply) return send(reply);
     }
