@@ -1,85 +1,15 @@
 // `lego secrets …` and `lego token …` in-process, against a small Cloudflare API on 127.0.0.1:0 and the
 // real wrangler. Values must never reach stdout/stderr (without --reveal), argv, `.lego/` or the audit log.
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createScriptedPrompter } from "@lego/core";
 import { createVault, vaultPath } from "@lego/secrets";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { oneJson, run } from "./helpers.ts";
+import { ACCOUNT, type SecretsApi, startSecretsApi, TOKEN } from "./secrets-api.ts";
 
-const ACCOUNT = "0123456789abcdef0123456789abcdef";
-const TOKEN = "cf-api-token-under-test-0123456789";
 const PASS = "the vault passphrase";
-
-interface Api {
-  server: Server;
-  baseURL: string;
-  secrets: Map<string, Map<string, string>>;
-  requests: Array<{ method: string; path: string; auth: string | undefined }>;
-}
-
-async function startApi(): Promise<Api> {
-  const secrets = new Map<string, Map<string, string>>();
-  const requests: Api["requests"] = [];
-  const send = (
-    res: import("node:http").ServerResponse,
-    status: number,
-    result: unknown,
-    errors: unknown[] = [],
-  ) => {
-    res.statusCode = status;
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ success: status < 400, errors, messages: [], result }));
-  };
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => {
-      body += c;
-    });
-    req.on("end", () => {
-      const path = (req.url ?? "").split("?")[0]?.replace(/^\/client\/v4/, "") as string;
-      requests.push({ method: req.method ?? "", path, auth: req.headers.authorization });
-      if (req.headers.authorization !== `Bearer ${TOKEN}`)
-        return send(res, 401, null, [{ code: 1000, message: "Invalid API Token" }]);
-      const list = /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/secrets$/.exec(path);
-      const bulk = /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/secrets-bulk$/.exec(path);
-      if (req.method === "GET" && path === "/user/tokens/verify")
-        return send(res, 200, { id: "tok-1", status: "active", expires_on: "2030-01-01T00:00:00Z" });
-      if (req.method === "GET" && path === "/accounts")
-        return send(res, 200, [{ id: ACCOUNT, name: "Test Account" }]);
-      if (req.method === "GET" && path === "/user/tokens/tok-1")
-        return send(res, 200, {
-          id: "tok-1",
-          policies: [{ effect: "allow", permission_groups: [{ name: "Workers Scripts Write" }] }],
-        });
-      if (req.method === "GET" && list) {
-        const s = secrets.get(list[1] as string);
-        if (!s) return send(res, 404, null, [{ code: 10007, message: "workers.api.error.script_not_found" }]);
-        return send(
-          res,
-          200,
-          [...s.keys()].map((name) => ({ name, type: "secret_text" })),
-        );
-      }
-      if (req.method === "PATCH" && bulk) {
-        const s = secrets.get(bulk[1] as string) ?? new Map<string, string>();
-        for (const [k, v] of Object.entries(
-          (JSON.parse(body) as { secrets: Record<string, { text: string }> }).secrets,
-        ))
-          s.set(k, v.text);
-        secrets.set(bulk[1] as string, s);
-        return send(res, 200, {});
-      }
-      return send(res, 501, null, [{ code: 501, message: `${req.method} ${path}` }]);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  return { server, baseURL: `http://127.0.0.1:${port}/client/v4`, secrets, requests };
-}
 
 async function allText(dir: string): Promise<string> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
@@ -87,17 +17,17 @@ async function allText(dir: string): Promise<string> {
   return (await Promise.all(files.map((f) => readFile(f, "utf8")))).join("\n");
 }
 
-let api: Api;
+let api: SecretsApi;
 let root: string;
 let home: string;
 let env: Record<string, string>;
 beforeAll(async () => {
-  api = await startApi();
+  api = await startSecretsApi();
   // One LEGO_HOME for the file, so wrangler's compile cache under it stays warm between tests.
   home = await mkdtemp(join(tmpdir(), "lego-secrets-home-"));
 });
 afterAll(async () => {
-  await new Promise((r) => api.server.close(r));
+  await api.close();
   await rm(home, { recursive: true, force: true });
 });
 beforeEach(async () => {
