@@ -108,7 +108,8 @@ export class EnhancedSecretManager {
 
   /**
    * The seed's `lego-secrets --types … --persist`: new values for the requested specs (and, with
-   * `fillMissing`, for required secrets not set yet), then persisted, pushed and/or revealed.
+   * `fillMissing`, for required secrets not set yet), then persisted, pushed and/or revealed. With
+   * `fillMissing` and every required secret set, there is nothing to do and the result is empty.
    */
   async generate(
     scope: SecretsScope,
@@ -120,6 +121,13 @@ export class EnhancedSecretManager {
       reveal?: boolean;
     },
   ): Promise<SecretsResult> {
+    if (options.specs.length === 0 && !options.fillMissing) {
+      throw new UsageError({
+        code: "ERR_SECRET_TYPE_UNKNOWN",
+        message: `Nothing to generate for ${scope.service} (${scope.env}): no types given`,
+        hint: "Pass --types (e.g. database,api-keys,jwt) or --custom NAME:LENGTH, or declare secrets.required.",
+      });
+    }
     const remote = options.push || options.fillMissing ? await this.#remote(scope, "generate") : undefined;
     const plan = planGenerate({
       scope,
@@ -127,13 +135,6 @@ export class EnhancedSecretManager {
       remote,
       fillMissing: options.fillMissing ?? false,
     });
-    if (plan.items.length === 0) {
-      throw new UsageError({
-        code: "ERR_SECRET_TYPE_UNKNOWN",
-        message: `Nothing to generate for ${scope.service} (${scope.env})`,
-        hint: "Pass --types (e.g. database,api-keys,jwt) or --custom NAME:LENGTH, or declare secrets.required.",
-      });
-    }
     return this.#apply(plan, {
       push: options.push ?? false,
       persist: options.persist ?? false,

@@ -167,6 +167,24 @@ describe("EnhancedSecretManager", () => {
     expect(await vault.getSecrets({ service: "api", env: "production" })).toHaveLength(2);
   });
 
+  it("generate for the required secrets (the seed's --domain/--environment) does nothing when all are set", async () => {
+    const workers = memoryWorkers();
+    const manager = new EnhancedSecretManager({ ...workers, vault });
+    const first = await manager.generate(scope("staging"), { specs: [], fillMissing: true, push: true });
+    expect(first.secrets.map((s) => [s.name, s.reason])).toEqual([
+      ["API_KEY", "missing"],
+      ["JWT_SECRET", "missing"],
+    ]);
+    const again = await manager.generate(scope("staging"), { specs: [], fillMissing: true, push: true });
+    expect(again.secrets).toEqual([]);
+    expect(again.unchanged).toEqual(["API_KEY", "JWT_SECRET"]);
+    expect(workers.uploads).toHaveLength(1);
+    await expect(manager.generate(scope("staging"), { specs: [], push: true })).rejects.toMatchObject({
+      code: "ERR_SECRET_TYPE_UNKNOWN",
+      exitCode: 2,
+    });
+  });
+
   it("rotate replaces one value, and updates the vault when it was persisted there", async () => {
     const workers = memoryWorkers();
     const manager = new EnhancedSecretManager({ ...workers, vault });
