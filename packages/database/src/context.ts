@@ -8,7 +8,7 @@ import {
   type RunJournal,
   systemClock,
 } from "@lego/core";
-import { type AuditEvent, type AuditSink, createFileAuditSink } from "./audit.ts";
+import { type AuditSink, createFileAuditSink } from "./audit.ts";
 import type { D1ApiPort, D1WranglerPort } from "./ports.ts";
 
 /**
@@ -26,7 +26,7 @@ export interface DatabaseContext {
   clock?: Clock | undefined;
   /** The run these operations belong to (a new id by default). */
   runId?: string | undefined;
-  /** Default: `<root>/.lego/audit.jsonl`. */
+  /** Default: appends to `<root>/.lego/audit.jsonl`; apps pass `@lego/deployment`'s `DeploymentAuditor`. */
   audit?: AuditSink | undefined;
   /** The run's journal; every audit event is also appended to it. */
   journal?: RunJournal | undefined;
@@ -49,7 +49,8 @@ export interface ResolvedContext {
   target: string | undefined;
   signal: AbortSignal | undefined;
   protectedEnvironments: readonly string[];
-  emit(type: string, data?: Record<string, unknown>): Promise<void>;
+  /** Records an audit event (and a journal line): `service` and `env` are lifted, the rest goes to `details`. */
+  emit(action: string, data?: Record<string, unknown>): Promise<void>;
 }
 
 /** Fills in a context's defaults; resolving an already resolved one returns it unchanged. */
@@ -58,7 +59,7 @@ export function resolveContext(ctx: DatabaseContext | ResolvedContext): Resolved
   const c = ctx as DatabaseContext;
   const clock = c.clock ?? systemClock;
   const runId = c.runId ?? createRunId(new Date(clock.now()));
-  const audit = c.audit ?? createFileAuditSink(c.root);
+  const audit = c.audit ?? createFileAuditSink(c.root, { clock });
   const target = c.target;
   return {
     root: c.root,
@@ -71,16 +72,19 @@ export function resolveContext(ctx: DatabaseContext | ResolvedContext): Resolved
     target,
     signal: c.signal,
     protectedEnvironments: c.protectedEnvironments ?? ["production"],
-    async emit(type, data = {}) {
-      const event: AuditEvent = {
-        at: new Date(clock.now()).toISOString(),
-        type,
+    async emit(action, data = {}) {
+      const { service, env, ...details } = data;
+      const result = action.endsWith(".failed") ? "failed" : action.endsWith(".started") ? undefined : "ok";
+      await audit.record({
         runId,
+        action,
         ...(target ? { target } : {}),
-        ...data,
-      };
-      await audit.append(event);
-      if (c.journal) await c.journal.append(type, { ...(target ? { target } : {}), ...data });
+        ...(typeof service === "string" ? { service } : {}),
+        ...(typeof env === "string" ? { environment: env } : {}),
+        ...(result ? { result } : {}),
+        ...(Object.keys(details).length > 0 ? { details } : {}),
+      });
+      if (c.journal) await c.journal.append(action, { ...(target ? { target } : {}), ...data });
     },
   };
 }

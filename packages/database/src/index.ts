@@ -4,7 +4,7 @@
  * drift detection, and exit codes scripts can trust.
  */
 
-export type { AuditEvent, AuditSink } from "./audit.ts";
+export type { AuditEvent, AuditRecord, AuditSink } from "./audit.ts";
 export { auditLogPath, createFileAuditSink, readAuditLog } from "./audit.ts";
 export type { BackupEntry, BackupManifest, BackupReason, CreateBackupOptions } from "./backup.ts";
 export {

@@ -92,7 +92,7 @@ export class DatabaseOrchestrator {
   private ports() {
     this.portsPromise ??= (async () => {
       const { api, wrangler } = this.options;
-      if (api && wrangler) return { api, wrangler };
+      if (api && wrangler) return { api, wrangler, target: this.options.target?.kind };
       const cf = await import("@lego/cloudflare");
       let target = this.options.target;
       if (!target) {

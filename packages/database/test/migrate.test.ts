@@ -99,7 +99,7 @@ describe("migrateService", () => {
     ]);
     const [backup] = await listBackups(root, { service: "ledger" });
     expect(backup).toMatchObject({ reason: "pre-migrate", migrations: [], rowCounts: {}, runId: "run-1" });
-    const events = (await readAuditLog(root)).map((e) => e.type);
+    const events = (await readAuditLog(root)).map((e) => e.action);
     expect(events).toEqual(["db.backup.created", "db.migrate.started", "db.migrate.completed"]);
     // Nothing pending: no backup, no wrangler.
     fake.calls.length = 0;
@@ -137,20 +137,23 @@ describe("migrateService", () => {
       .all();
     expect(tables.map((t) => t.name)).not.toContain("extra");
     const audit = await readAuditLog(root);
-    expect(audit.map((e) => e.type).slice(-4)).toEqual([
+    expect(audit.map((e) => e.action).slice(-4)).toEqual([
       "db.migrate.started",
       "db.migrate.failed",
       "db.restore.started",
       "db.restore.verified",
     ]);
     expect(audit.at(-3)).toMatchObject({
-      failedMigration: "0003_bad.sql",
+      action: "db.migrate.failed",
+      result: "failed",
+      runId: "run-1",
       service: "ledger",
-      env: "staging",
+      environment: "staging",
+      details: { failedMigration: "0003_bad.sql", database: "ledger-db" },
     });
     expect(audit.at(-1)).toMatchObject({
-      method: "file",
-      rowCounts: { notes: 2, tags: 1, d1_migrations: 2 },
+      result: "ok",
+      details: { method: "file", rowCounts: { notes: 2, tags: 1, d1_migrations: 2 } },
     });
     expect((await readDatabaseStatus({ api: fake.api }, target)).pending.map((p) => p.name)).toEqual([
       "0003_bad.sql",

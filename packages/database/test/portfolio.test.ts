@@ -135,7 +135,7 @@ describe("syncPortfolio", () => {
       fake.db("auth-db-staging").prepare("SELECT name FROM sqlite_master WHERE name = 'users'").get(),
     ).toBeUndefined();
     expect(fake.calls.some((c) => c.includes("api-db-staging"))).toBe(false);
-    expect((await readAuditLog(root)).map((e) => e.type)).toContain("db.sync.failed");
+    expect((await readAuditLog(root)).map((e) => e.action)).toContain("db.sync.failed");
   });
 
   it("checks drift everywhere before changing anything", async () => {
@@ -171,7 +171,7 @@ describe("deploy hook", () => {
     expect(
       fake.db("auth-db-staging").prepare("SELECT name FROM sqlite_master WHERE name = 'users'").get(),
     ).toBeUndefined();
-    const types = (await readAuditLog(root)).map((e) => e.type);
+    const types = (await readAuditLog(root)).map((e) => e.action);
     expect(types).toContain("db.restore.verified");
     expect(await hook({ service: "web", environment: "staging" })).toEqual({ applied: [], backups: [] });
     expect((await hook({ service: "auth", environment: "staging" })).restore).toBeDefined();

@@ -2,6 +2,7 @@
 // folder; add yours here (see apps/lego/CONTRIBUTING.md).
 import type { CommandNode } from "../framework/define.ts";
 import { auditCommand, runsGroup } from "./audit.ts";
+import { dbGroup } from "./db.ts";
 import { deployCommand } from "./deploy.ts";
 import { envCommand } from "./env.ts";
 import { localGroup } from "./local.ts";
@@ -18,6 +19,7 @@ export const commands: readonly CommandNode[] = [
   rollbackCommand,
   auditCommand,
   runsGroup,
+  dbGroup,
   secretsGroup,
   tokenGroup,
   localGroup,
