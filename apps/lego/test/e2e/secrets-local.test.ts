@@ -1,0 +1,184 @@
+// Issue 8's end to end: on the local cloud, a deploy refuses to go ahead while a required secret is
+// missing; `lego secrets push` generates it and uploads it through the real wrangler; the deployed
+// Worker reads it (it answers with its SHA-256). No value appears in any child's argv (a shim records
+// them), in the CLI's output, under `.lego/` (audit log, journals) or in any file but the encrypted vault.
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createWranglerRunner, resolveWranglerBin } from "@lego/cloudflare";
+import * as emulator from "@lego/emulator";
+import { createVault } from "@lego/secrets";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, binPath } from "./built.ts";
+
+// Runs once @lego/emulator can start the local cloud (`lego local up`).
+const ready = typeof (emulator as Record<string, unknown>).localCloudUp === "function";
+const PASS = "local e2e passphrase";
+
+const WORKER = `export default {
+  async fetch(request, env) {
+    if (!env.MY_SECRET) return new Response("missing", { status: 404 });
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(env.MY_SECRET));
+    return new Response([...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""));
+  },
+};
+`;
+
+function get(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => {
+        body += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function allFiles(dir: string): Promise<Array<{ path: string; text: string }>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return Promise.all(
+    files.map(async (path) => ({ path, text: await readFile(path, "utf8").catch(() => "") })),
+  );
+}
+
+describe.skipIf(!ready)("secrets on the local cloud (built CLI, real wrangler, workerd)", () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let argvLog: string;
+  let shim: string;
+  const lego = (args: string[]) =>
+    execa(process.execPath, [binPath, ...args], {
+      env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env },
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+      timeout: 120_000,
+    });
+
+  beforeAll(async () => {
+    assertBuilt();
+    dir = await mkdtemp(join(tmpdir(), "lego-secrets-local-"));
+    const service = join(dir, "portfolio", "services", "secret-echo");
+    await mkdir(join(service, "src"), { recursive: true });
+    await writeFile(
+      join(service, "wrangler.jsonc"),
+      JSON.stringify({
+        name: "secret-echo",
+        main: "src/index.js",
+        compatibility_date: "2025-09-01",
+        workers_dev: true,
+        env: { staging: { workers_dev: true, secrets: { required: ["MY_SECRET"] } } },
+      }),
+    );
+    await writeFile(join(service, "src", "index.js"), WORKER);
+    argvLog = join(dir, "argv.jsonl");
+    shim = join(dir, "wrangler-shim.cjs");
+    await writeFile(
+      shim,
+      [
+        'const { appendFileSync } = require("node:fs");',
+        'const { spawnSync } = require("node:child_process");',
+        `appendFileSync(${JSON.stringify(argvLog)}, JSON.stringify(process.argv) + "\\n");`,
+        `const r = spawnSync(process.execPath, [${JSON.stringify(resolveWranglerBin())}, ...process.argv.slice(2)], { stdio: "inherit" });`,
+        "process.exit(r.status ?? 1);",
+      ].join("\n"),
+    );
+    env = {
+      HOME: dir,
+      LEGO_HOME: join(dir, "lego-home"),
+      LEGO_VAULT_PASSPHRASE: PASS,
+      LEGO_WRANGLER_BIN: shim,
+    };
+    const up = await lego(["local", "up", "--port", "0", "--json"]);
+    expect(up.exitCode, up.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    if (env) await lego(["local", "down"]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("deploy stops on the missing secret; push makes it readable by the Worker; no value leaks", async () => {
+    const root = join(dir, "portfolio");
+    const info = JSON.parse(await readFile(join(env.LEGO_HOME as string, "local", "server.json"), "utf8"));
+
+    const status = await lego(["token", "status", "--json"]);
+    expect(status.exitCode, status.stderr).toBe(0);
+    const statusData = JSON.parse(status.stdout).data;
+    expect(statusData).toMatchObject({ source: "local", target: "local" });
+    expect(statusData.accounts.map((a: { id: string }) => a.id)).toContain(info.accountId);
+    expect(status.stdout + status.stderr).not.toContain(info.token);
+
+    const refused = await lego(["deploy", "secret-echo", "--env", "staging", "--root", root, "--json"]);
+    expect(refused.exitCode, refused.stdout + refused.stderr).toBe(2);
+    const refusal = JSON.parse(refused.stdout).error;
+    expect(refusal.code).toBe("ERR_SECRETS_MISSING");
+    expect(`${refusal.message} ${refusal.hint}`).toContain("MY_SECRET");
+    expect(refusal.hint).toContain("lego secrets push secret-echo --env staging");
+
+    // Deploy the Worker without its secret (the test's own wrangler run), then push the secret with lego.
+    const runner = createWranglerRunner({
+      cwd: join(root, "services", "secret-echo"),
+      target: { apiBaseUrl: info.apiBaseUrl, token: info.token, accountId: info.accountId },
+      wranglerBin: shim,
+      stateDir: join(dir, "test-wrangler"),
+      baseEnv: { PATH: process.env.PATH, HOME: dir },
+    });
+    await runner.deploy({ env: "staging" });
+    await runner.dispose();
+    const host = `secret-echo-staging.${info.accountSubdomain}.workers.dev`;
+    expect((await get(info.port, host)).body).toBe("missing");
+
+    const diff = await lego(["secrets", "diff", "secret-echo", "--env", "staging", "--root", root, "--json"]);
+    expect(JSON.parse(diff.stdout).data.diffs[0]).toMatchObject({
+      scriptExists: true,
+      missing: ["MY_SECRET"],
+    });
+
+    const push = await lego([
+      "secrets",
+      "push",
+      "secret-echo",
+      "--env",
+      "staging",
+      "--persist",
+      "--root",
+      root,
+      "--json",
+    ]);
+    expect(push.exitCode, push.stderr).toBe(0);
+    expect(JSON.parse(push.stdout).data.secrets).toEqual([
+      expect.objectContaining({ name: "MY_SECRET", pushed: true, persisted: true }),
+    ]);
+
+    const [stored] = await createVault({
+      legoHome: env.LEGO_HOME as string,
+      passphrase: async () => PASS,
+    }).getSecrets({
+      service: "secret-echo",
+      env: "staging",
+    });
+    const value = stored?.value as string;
+    expect(value).toMatch(/^[A-Za-z0-9]{40}$/);
+    const answer = await get(info.port, host);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe(createHash("sha256").update(value).digest("hex"));
+
+    const argvs = await readFile(argvLog, "utf8");
+    expect(argvs).toMatch(/"secret","bulk"/);
+    const outputs = [status, refused, diff, push].map((r) => `${r.stdout}\n${r.stderr}`).join("\n");
+    expect(outputs).not.toContain(value);
+    expect(argvs).not.toContain(value);
+    const files = [...(await allFiles(root)), ...(await allFiles(env.LEGO_HOME as string))];
+    expect(files.some((f) => f.path.endsWith(join(".lego", "audit.jsonl")))).toBe(true);
+    for (const f of files) expect(f.text.includes(value), f.path).toBe(false);
+  });
+});
