@@ -2,8 +2,6 @@
 // travel on wrangler's stdin, never in its argv (recorded by a shim around the real wrangler entry),
 // and never land in a file.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCloudflareClient, createWranglerRunner, resolveWranglerBin } from "@lego/cloudflare";
@@ -16,91 +14,26 @@ import {
   EnhancedSecretManager,
   type SecretsScope,
 } from "../src/index.ts";
-
-const ACCOUNT = "0123456789abcdef0123456789abcdef";
-const TOKEN = "fake-api-token-for-tests-0001";
-
-interface Api {
-  server: Server;
-  baseURL: string;
-  secrets: Map<string, Map<string, string>>;
-  requests: Array<{ method: string; path: string; body: string }>;
-}
-
-function envelope(result: unknown) {
-  return JSON.stringify({ success: true, errors: [], messages: [], result });
-}
-
-async function startApi(): Promise<Api> {
-  const secrets = new Map<string, Map<string, string>>([
-    ["api-staging", new Map([["MANUAL", "set-by-hand"]])],
-  ]);
-  const requests: Api["requests"] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => {
-      body += c;
-    });
-    req.on("end", () => {
-      const path = (req.url ?? "").split("?")[0] as string;
-      requests.push({ method: req.method ?? "", path, body });
-      res.setHeader("content-type", "application/json");
-      const list = /^\/client\/v4\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/secrets$/.exec(path);
-      const bulk = /^\/client\/v4\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/secrets-bulk$/.exec(path);
-      if (req.method === "GET" && list) {
-        const s = secrets.get(list[1] as string);
-        if (!s) {
-          res.statusCode = 404;
-          res.end(
-            JSON.stringify({
-              success: false,
-              errors: [{ code: 10007, message: "workers.api.error.script_not_found" }],
-              messages: [],
-              result: null,
-            }),
-          );
-          return;
-        }
-        res.end(envelope([...s.keys()].map((name) => ({ name, type: "secret_text" }))));
-        return;
-      }
-      if (req.method === "PATCH" && bulk) {
-        const s = secrets.get(bulk[1] as string) ?? new Map<string, string>();
-        const parsed = JSON.parse(body) as { secrets: Record<string, { text: string }> };
-        for (const [k, v] of Object.entries(parsed.secrets)) s.set(k, v.text);
-        secrets.set(bulk[1] as string, s);
-        res.end(envelope({}));
-        return;
-      }
-      res.statusCode = 501;
-      res.end(
-        JSON.stringify({
-          success: false,
-          errors: [{ code: 501, message: `${req.method} ${path}` }],
-          messages: [],
-          result: null,
-        }),
-      );
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  return { server, baseURL: `http://127.0.0.1:${port}/client/v4`, secrets, requests };
-}
+import {
+  FAKE_ACCOUNT as ACCOUNT,
+  type FakeApi,
+  startFakeApi,
+  FAKE_TOKEN as TOKEN,
+} from "./support/fake-api.ts";
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-let api: Api;
+let api: FakeApi;
 let root: string;
 beforeAll(async () => {
-  api = await startApi();
+  api = await startFakeApi({ "api-staging": { MANUAL: "set-by-hand" } });
   root = await mkdtemp(join(tmpdir(), "lego-secrets-wrangler-"));
 });
 afterAll(async () => {
-  await new Promise((r) => api.server.close(r));
+  await api.close();
   await rm(root, { recursive: true, force: true });
 });
 
