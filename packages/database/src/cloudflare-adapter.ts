@@ -47,7 +47,26 @@ export function fromCloudflare(pieces: CloudflarePieces): { api: D1ApiPort; wran
   const runner: D1WranglerPort = {
     d1MigrationsApply: (o) => wrangler.d1MigrationsApply(scope(o)),
     d1Export: (o) => wrangler.d1Export({ ...scope(o), output: o.output }),
-    d1Execute: (o) => wrangler.d1Execute({ ...scope(o), file: o.file }),
+    // Not the runner's d1Execute: with --file, wrangler 4.164 prints its upload spinner to stdout ahead of
+    // the --json document, which that method then fails to parse. The exit code is what tells success.
+    d1Execute: (o) => {
+      const s = scope(o);
+      return wrangler.run(
+        [
+          "d1",
+          "execute",
+          o.database,
+          "--remote",
+          "--yes",
+          "--config",
+          s.config,
+          `--env=${o.env}`,
+          "--file",
+          o.file,
+        ],
+        { cwd: o.cwd, signal: o.signal },
+      );
+    },
     d1TimeTravelRestore: (o) => {
       const s = scope(o);
       return wrangler.run(

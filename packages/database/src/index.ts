@@ -25,7 +25,7 @@ export type { DeployMigrationOutcome, MigrateBeforeDeployOptions } from "./deplo
 export { createDeployMigrationHook, migrateBeforeDeploy } from "./deploy-hook.ts";
 export { DatabaseErrorCode } from "./errors.ts";
 export type { DatabaseMigrateResult, MigrateOptions, ServiceMigrateResult } from "./migrate.ts";
-export { assertNoDrift, confirmChange, describeDrift, migrateService } from "./migrate.ts";
+export { assertNoDrift, confirmChange, describeDrift, describeFailure, migrateService } from "./migrate.ts";
 export type { MigrationFile } from "./migrations.ts";
 export { compareMigrationNames, listMigrationFiles, migrationChecksum } from "./migrations.ts";
 export type { DatabaseOrchestratorOptions } from "./orchestrator.ts";

@@ -108,9 +108,20 @@ export async function confirmChange(
     });
 }
 
-function firstLines(text: string, n = 4): string {
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  return lines.slice(0, n).join(" ").slice(0, 600);
+/**
+ * What went wrong, in one line: the line of wrangler's output that names the SQL error when there is
+ * one (wrangler's own message only says "A request to the Cloudflare API (…/query) failed."), else
+ * the error's first line. The whole error stays the `cause`.
+ */
+export function describeFailure(error: unknown): string {
+  const message =
+    (error instanceof Error ? error.message : String(error)).split("\n").filter((l) => l.trim())[0] ?? "";
+  const tail = (error as { details?: { stderrTail?: unknown } })?.details?.stderrTail;
+  const lines = (Array.isArray(tail) ? tail.map(String) : typeof tail === "string" ? tail.split("\n") : [])
+    .map((l) => l.replace(/^[\s│├└✘▲X]*(\[ERROR\]\s*)?/u, "").trim())
+    .filter((l) => l && !message.includes(l));
+  const sql = lines.find((l) => /\[code: \d+\]|SQLITE_|no such |syntax error|constraint failed/i.test(l));
+  return (sql ?? message).slice(0, 800);
 }
 
 function wranglerOptions(target: D1Target, ctx: ResolvedContext) {
@@ -311,7 +322,7 @@ async function fail(
 ): Promise<never> {
   const { w, backup, failedMigration, failure, service, env } = input;
   const target = w.target;
-  const cause = firstLines((failure.error as Error)?.message ?? String(failure.error));
+  const cause = describeFailure(failure.error);
   await ctx.emit("db.migrate.failed", {
     service,
     env,

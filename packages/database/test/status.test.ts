@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { describeFailure } from "../src/migrate.ts";
 import { migrationChecksum } from "../src/migrations.ts";
 import { planMigrations } from "../src/status.ts";
 
@@ -67,5 +68,23 @@ describe("planMigrations", () => {
       { name: "0002_late.sql", sha256: migrationChecksum("0002_late.sql"), outOfOrder: true },
     ]);
     expect(plan.warnings[0]).toMatch(/0002_late.sql sorts before 0003_c.sql/);
+  });
+});
+
+describe("describeFailure", () => {
+  it("prefers wrangler's SQL error line over its generic first line", () => {
+    const error = Object.assign(
+      new Error(
+        "wrangler d1 migrations apply db exited with code 1: A request to the Cloudflare API (/q) failed.",
+      ),
+      {
+        details: {
+          stderrTail:
+            "\n✘ [ERROR] A request to the Cloudflare API (/q) failed.\n\n  no such table: nope: SQLITE_ERROR [code: 7500]\n",
+        },
+      },
+    );
+    expect(describeFailure(error)).toBe("no such table: nope: SQLITE_ERROR [code: 7500]");
+    expect(describeFailure(new Error("export exploded\nmore"))).toBe("export exploded");
   });
 });
