@@ -1,4 +1,5 @@
 import { createNullLogger, type Logger, type Redactor, type RunJournal, UsageError } from "@lego/core";
+import { missingPort } from "./errors.ts";
 import { generateValue, type RandomSource } from "./generate.ts";
 import type { PlanReason, SecretsPlan } from "./plan.ts";
 import type { SecretsWriter } from "./ports.ts";
@@ -73,9 +74,9 @@ export async function applySecretsPlan(
   if (generates && !options.push && !options.persist && !options.reveal) throw nothingToKeep();
   const needsVault = options.persist || plan.items.some((i) => i.source === "vault");
   const vault = context.vault;
-  if (needsVault && !vault) throw new Error("applySecretsPlan: this plan needs a vault in the context");
+  if (needsVault && !vault) throw missingPort("applySecretsPlan: this plan needs a vault in the context");
   if (options.push && plan.items.length > 0 && !context.writer)
-    throw new Error("applySecretsPlan: pushing needs a writer in the context");
+    throw missingPort("applySecretsPlan: pushing needs a writer in the context");
 
   const values: Record<string, string> = {};
   const vaultCache = new Map<string, Map<string, string>>();

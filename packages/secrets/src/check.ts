@@ -2,6 +2,7 @@ import type { CloudflareClient } from "@lego/cloudflare";
 import { UsageError } from "@lego/core";
 import type { PortfolioService } from "@lego/discovery";
 import { createApiSecretsReader, secretsScopeFor } from "./adapters.ts";
+import { missingPort } from "./errors.ts";
 import { diffSecrets, type SecretsDiff, type SecretsScope } from "./plan.ts";
 import type { SecretsReader } from "./ports.ts";
 
@@ -48,7 +49,7 @@ function scopeOf(input: CheckRequiredSecretsInput): { scope: SecretsScope; reade
   const reader = createApiSecretsReader(input.client, { signal: input.signal });
   if ("environments" in service) {
     if (input.env === undefined)
-      throw new TypeError("checkRequiredSecrets: `env` is required with a PortfolioService");
+      throw missingPort("checkRequiredSecrets: `env` is required with a PortfolioService");
     return { scope: secretsScopeFor(service, input.env), reader };
   }
   const scope: SecretsScope = {

@@ -1,3 +1,5 @@
+import { LegoError } from "@lego/core";
+
 /**
  * The codes @lego/secrets throws. Codes are never renamed once released; messages may change.
  * No error of this package ever carries a secret value or a token, in its message, hint or details.
@@ -38,3 +40,13 @@ export const SecretsErrorCode = [
 ] as const;
 /** One of {@link SecretsErrorCode}. */
 export type SecretsErrorCode = (typeof SecretsErrorCode)[number];
+
+/** A caller left out a port a method needs (a bug in the caller, not a user error): `ERR_INTERNAL`, exit 1. */
+export function missingPort(what: string): LegoError {
+  return new LegoError({
+    code: "ERR_INTERNAL",
+    message: `@lego/secrets: ${what}`,
+    hint: "This is a bug in the code calling @lego/secrets: pass the missing port in the context.",
+    kind: "system",
+  });
+}

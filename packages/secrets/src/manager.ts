@@ -1,5 +1,6 @@
 import { type Logger, type Prompter, type Redactor, type RunJournal, UsageError } from "@lego/core";
 import { applySecretsPlan, type SecretsResult } from "./apply.ts";
+import { missingPort } from "./errors.ts";
 import { type GeneratedSecret, generateSecrets, type RandomSource, type SecretSpec } from "./generate.ts";
 import {
   diffSecrets,
@@ -40,7 +41,7 @@ export interface SecretListing {
 }
 
 function need<T>(value: T | undefined, what: string, method: string): T {
-  if (value === undefined) throw new Error(`EnhancedSecretManager.${method} needs ${what} in its context`);
+  if (value === undefined) throw missingPort(`EnhancedSecretManager.${method} needs ${what} in its context`);
   return value;
 }
 
