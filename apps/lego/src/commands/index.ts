@@ -4,16 +4,22 @@ import type { CommandNode } from "../framework/define.ts";
 import { auditCommand, runsGroup } from "./audit.ts";
 import { dbGroup } from "./db.ts";
 import { deployCommand } from "./deploy.ts";
+import { discoverCommand } from "./discover.ts";
 import { envCommand } from "./env.ts";
+import { listCommand } from "./list.ts";
 import { localGroup } from "./local.ts";
 import { rollbackCommand } from "./rollback.ts";
 import { secretsGroup } from "./secrets.ts";
 import { testCommand } from "./test.ts";
 import { tokenGroup } from "./token.ts";
+import { validateCommand } from "./validate.ts";
 import { versionCommand } from "./version.ts";
 
 /** Every top-level command and group of `lego`. */
 export const commands: readonly CommandNode[] = [
+  listCommand,
+  discoverCommand,
+  validateCommand,
   deployCommand,
   testCommand,
   rollbackCommand,
