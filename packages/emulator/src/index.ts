@@ -1,2 +1,21 @@
-/** The local cloud: Cloudflare's v4 REST API on 127.0.0.1, running what is deployed in workerd, D1 on SQLite. */
-export const packageName = "@lego/emulator";
+/**
+ * @lego/emulator: the local cloud. Cloudflare's v4 REST API on 127.0.0.1, which the unmodified
+ * `wrangler` and the `cloudflare` SDK talk to, running what is deployed in workerd (Miniflare 5), with D1
+ * on SQLite, on one port routed by `Host`.
+ */
+
+export type { CfMessage, ResultInfo } from "./api/envelope.ts";
+export { CfApiError, CfCode, paginate } from "./api/envelope.ts";
+export { splitSqlStatements } from "./d1/split-sql.ts";
+export { EmulatorErrorCode } from "./errors.ts";
+export type { FaultDecision, FaultRule } from "./faults.ts";
+export { createPrng, FaultInjector } from "./faults.ts";
+export type { HostTarget } from "./runtime/host-routing.ts";
+export { canonicalHostname, resolveHost, routeMatcher } from "./runtime/host-routing.ts";
+export type { LocalCloud, LocalCloudOptions, RecordedRequest } from "./server.ts";
+export {
+  DEFAULT_ACCOUNT_ID,
+  DEFAULT_ACCOUNT_SUBDOMAIN,
+  EMULATOR_VERSION,
+  startLocalCloud,
+} from "./server.ts";

@@ -1,0 +1,455 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "@lego/core";
+import { Log, LogLevel, Response as MfResponse, Miniflare, type MiniflareOptions } from "miniflare";
+import type { StateStore } from "../state/store.ts";
+import type { CloudState, D1Record, SecretRecord, VersionRecord } from "../state/types.ts";
+import {
+  D1_ADMIN_WORKER,
+  d1AdminBinding,
+  type RunningVersion,
+  runningVersions,
+  workerNameOf,
+} from "./plan.ts";
+
+type WorkerEntry = MiniflareOptions["workers"][number];
+type EnvBinding = NonNullable<WorkerEntry["config"]["env"]>[string];
+
+/** The `request.cf` every proxied request carries (no network fetch of Cloudflare's cf.json). */
+export const LOCAL_CF = {
+  colo: "LCL",
+  country: "XX",
+  city: "Localhost",
+  asn: 0,
+  asOrganization: "Lego local cloud",
+  clientTcpRtt: 0,
+  httpProtocol: "HTTP/1.1",
+  tlsVersion: "",
+  timezone: "UTC",
+};
+
+/** A Miniflare log that forwards to the Lego logger instead of printing. */
+class ForwardingLog extends Log {
+  readonly #logger: Logger;
+  constructor(logger: Logger) {
+    super(LogLevel.WARN);
+    this.#logger = logger;
+  }
+  override log(message: string): void {
+    this.#logger.debug("miniflare", { message });
+  }
+}
+
+let cachedMaxDate: string | undefined;
+/** The newest compatibility date the bundled workerd supports. */
+function maxCompatibilityDate(): string {
+  if (cachedMaxDate) return cachedMaxDate;
+  try {
+    const req = createRequire(createRequire(import.meta.url).resolve("miniflare"));
+    cachedMaxDate = (req("workerd") as { compatibilityDate: string }).compatibilityDate;
+  } catch {
+    cachedMaxDate = new Date().toISOString().slice(0, 10);
+  }
+  return cachedMaxDate;
+}
+
+/** The compatibility date a version runs with: its own, clamped to what workerd supports. */
+export function effectiveCompatibilityDate(date: string | undefined): string {
+  const max = maxCompatibilityDate();
+  if (!date) return "2024-09-23";
+  return date > max ? max : date;
+}
+
+/** One running Miniflare instance with every deployed version, and its in-flight request count. */
+export class Generation {
+  readonly mf: Miniflare;
+  readonly revision: number;
+  readonly direct: Map<string, URL>;
+  readonly d1: Set<string>;
+  readonly versionsByScript: Map<string, RunningVersion[]>;
+  #inflight = 0;
+  #idle: Array<() => void> = [];
+
+  constructor(
+    mf: Miniflare,
+    revision: number,
+    direct: Map<string, URL>,
+    d1: Set<string>,
+    versions: RunningVersion[],
+  ) {
+    this.mf = mf;
+    this.revision = revision;
+    this.direct = direct;
+    this.d1 = d1;
+    this.versionsByScript = new Map();
+    for (const v of versions) {
+      const list = this.versionsByScript.get(v.script) ?? [];
+      list.push(v);
+      this.versionsByScript.set(v.script, list);
+    }
+  }
+
+  /** Counts a request as in flight on this generation. */
+  enter(): void {
+    this.#inflight++;
+  }
+
+  /** Ends a request counted by {@link enter}. */
+  leave(): void {
+    this.#inflight--;
+    if (this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** Resolves when no request is in flight, or after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.#inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** What the runtime needs from the server around it. */
+export interface RuntimeOptions {
+  store: StateStore;
+  logger: Logger;
+  /** Outbound `fetch()` from Workers goes here (the server routes local hostnames back to Workers). */
+  outbound?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+  /** How long a swap waits for in-flight requests on the old generation. */
+  drainTimeoutMs?: number;
+}
+
+/** Thrown when Miniflare refuses a configuration: the upload is invalid (Cloudflare answers 400 10021). */
+export class WorkerStartupError extends Error {
+  override readonly name = "WorkerStartupError";
+}
+
+/**
+ * Runs the active deployment of every script in workerd through Miniflare 5.
+ *
+ * One Miniflare instance (a "generation") holds every running version plus an internal worker binding
+ * every D1 database, so the API and the Workers share D1 through the same Durable Object and SQLite file.
+ * A change builds a new generation next to the old one and waits until it is ready; then new requests are
+ * held for the moment the old generation needs to finish its in-flight requests, the new one takes over
+ * and the old one is disposed. Only one workerd process ever touches the D1 files at a time, and no
+ * request fails during a swap.
+ */
+export class Runtime {
+  readonly #options: RuntimeOptions;
+  #current: Generation | undefined;
+  #gate: Promise<void> | undefined;
+  #chain: Promise<unknown> = Promise.resolve();
+  #revision = 0;
+  #disposing: Promise<void>[] = [];
+  #closed = false;
+
+  constructor(options: RuntimeOptions) {
+    this.#options = options;
+  }
+
+  /** The generation now serving, if any. */
+  get current(): Generation | undefined {
+    return this.#current;
+  }
+
+  /**
+   * Builds a generation from `state` and swaps it in. Serialised: concurrent calls run one after another.
+   * Throws {@link WorkerStartupError} (and keeps the old generation) when workerd refuses the config.
+   */
+  apply(state: CloudState): Promise<void> {
+    const snapshot = structuredClone(state);
+    const run = this.#chain.then(async () => {
+      if (this.#closed) return;
+      const next = await this.#build(snapshot, ++this.#revision);
+      await this.#swap(next);
+    });
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Checks that one version starts (syntax, imports, top-level errors) in a throwaway Miniflare, without
+   * touching the running generation or its D1 data.
+   */
+  async validate(
+    script: string,
+    version: VersionRecord,
+    secrets: Record<string, SecretRecord>,
+  ): Promise<void> {
+    const tmp = await mkdtemp(join(tmpdir(), "lego-validate-"));
+    let mf: Miniflare | undefined;
+    try {
+      const worker = await this.#workerEntry(
+        { script, version, percentage: 100, workerName: workerNameOf(script, version.id) },
+        secrets,
+        new Map(),
+        false,
+      );
+      mf = new Miniflare(this.#sharedOptions(tmp, [worker]));
+      await mf.ready;
+    } catch (error) {
+      throw new WorkerStartupError(startupMessage(error));
+    } finally {
+      await mf?.dispose().catch(() => {});
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Takes the current generation for one request (waiting out a swap) and counts it in flight until
+   * `release` is called.
+   */
+  async acquire(): Promise<Generation | undefined> {
+    while (this.#gate) await this.#gate;
+    const gen = this.#current;
+    gen?.enter();
+    return gen;
+  }
+
+  /**
+   * Runs `fn` with the D1 database `db` through the current generation's D1 admin worker, counted as in
+   * flight so a swap waits for it. A database newer than the generation triggers a rebuild first.
+   */
+  async withD1<T>(db: D1Record, fn: (d1: D1Database) => Promise<T>): Promise<T> {
+    let gen = await this.acquire();
+    if (gen && !gen.d1.has(db.uuid)) {
+      gen.leave();
+      await this.apply(this.#options.store.state);
+      gen = await this.acquire();
+    }
+    if (!gen) throw new Error("The local cloud runtime is not running");
+    try {
+      if (!gen.d1.has(db.uuid)) throw new Error(`D1 database ${db.uuid} is not loaded in the runtime`);
+      const d1 = (await gen.mf.getD1Database(
+        d1AdminBinding(db.uuid),
+        D1_ADMIN_WORKER,
+      )) as unknown as D1Database;
+      return await fn(d1);
+    } finally {
+      gen.leave();
+    }
+  }
+
+  /** Stops workerd. Waits for the last swap. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#chain;
+    const gen = this.#current;
+    this.#current = undefined;
+    if (gen) await gen.mf.dispose().catch(() => {});
+    await Promise.all(this.#disposing);
+  }
+
+  async #swap(next: Generation): Promise<void> {
+    const old = this.#current;
+    let open!: () => void;
+    this.#gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    try {
+      if (old) await old.drained(this.#options.drainTimeoutMs ?? 10_000);
+      this.#current = next;
+    } finally {
+      this.#gate = undefined;
+      open();
+    }
+    if (old) {
+      const p = old.mf.dispose().catch((error: unknown) => {
+        this.#options.logger.warn("Disposing an old Miniflare generation failed", { error: String(error) });
+      });
+      this.#disposing.push(p);
+      void p.then(() => {
+        this.#disposing = this.#disposing.filter((x) => x !== p);
+      });
+    }
+  }
+
+  async #build(state: CloudState, revision: number): Promise<Generation> {
+    const versions = runningVersions(state);
+    const primary = new Map<string, string>();
+    for (const v of versions) {
+      const best = versions
+        .filter((x) => x.script === v.script)
+        .sort((a, b) => b.percentage - a.percentage)[0];
+      if (best) primary.set(v.script, best.workerName);
+    }
+    const workers: WorkerEntry[] = [d1AdminWorker(state.d1)];
+    for (const v of versions) {
+      workers.push(await this.#workerEntry(v, state.secrets[v.script] ?? {}, primary, true));
+    }
+    let mf: Miniflare | undefined;
+    try {
+      mf = new Miniflare(this.#sharedOptions(this.#options.store.miniflareDir, workers));
+      await mf.ready;
+      const direct = new Map<string, URL>();
+      for (const v of versions) direct.set(v.workerName, await mf.unsafeGetDirectURL(v.workerName));
+      return new Generation(mf, revision, direct, new Set(state.d1.map((d) => d.uuid)), versions);
+    } catch (error) {
+      await mf?.dispose().catch(() => {});
+      throw new WorkerStartupError(startupMessage(error));
+    }
+  }
+
+  #sharedOptions(persist: string, workers: WorkerEntry[]): MiniflareOptions {
+    return {
+      host: "127.0.0.1",
+      port: 0,
+      cf: LOCAL_CF,
+      log: new ForwardingLog(this.#options.logger),
+      handleStructuredLogs: (log) => {
+        this.#options.logger.info("worker log", { level: log.level, message: log.message });
+      },
+      resourcePersistencePath: persist,
+      enableDevRegistry: false,
+      logRequests: false,
+      telemetry: { enabled: false },
+      unsafeLocalExplorer: false,
+      workers,
+    };
+  }
+
+  async #workerEntry(
+    v: RunningVersion,
+    secrets: Record<string, SecretRecord>,
+    primary: Map<string, string>,
+    directSocket: boolean,
+  ): Promise<WorkerEntry> {
+    const { version } = v;
+    const env: Record<string, EnvBinding> = {};
+    for (const b of version.bindings) {
+      const binding = toEnvBinding(b, v.script, version, primary);
+      if (binding) env[b.name] = binding;
+    }
+    for (const [name, secret] of Object.entries(secrets)) {
+      if (secret.type === "secret_text") env[name] = { type: "text", value: secret.text };
+    }
+    const modules: Record<
+      string,
+      { type: VersionRecord["modules"][number]["type"]; contents: Uint8Array<ArrayBuffer> }
+    > = {};
+    for (const m of version.modules) {
+      const bytes = await this.#options.store.getModule(m.sha256);
+      modules[m.name] = { type: m.type, contents: new Uint8Array(bytes) as Uint8Array<ArrayBuffer> };
+    }
+    const entry: WorkerEntry = {
+      config: {
+        name: v.workerName,
+        compatibilityDate: effectiveCompatibilityDate(version.compatibility_date),
+        compatibilityFlags: version.compatibility_flags,
+        env,
+      },
+      dev: {
+        ...(directSocket ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : {}),
+        ...(this.#options.outbound
+          ? { outboundService: { type: "node-handler" as const, handler: this.#options.outbound } }
+          : {}),
+      },
+    };
+    if (version.main_module) {
+      entry.config.manifest = { mainModule: version.main_module, modules };
+    } else if (version.body_part) {
+      const body = version.modules.find((m) => m.name === version.body_part);
+      if (body) {
+        const bytes = await this.#options.store.getModule(body.sha256);
+        entry.legacy = { serviceWorkerScript: new TextDecoder().decode(bytes) };
+      }
+    }
+    return entry;
+  }
+}
+
+/** Maps one uploaded binding to Miniflare's `env` entry. */
+function toEnvBinding(
+  b: VersionRecord["bindings"][number],
+  script: string,
+  version: VersionRecord,
+  primary: Map<string, string>,
+): EnvBinding | undefined {
+  switch (b.type) {
+    case "plain_text":
+      return { type: "text", value: String(b.text ?? "") };
+    case "json":
+      return { type: "json", value: b.json as never };
+    case "d1":
+      return { type: "d1", id: String(b.id ?? b.database_id) };
+    case "kv_namespace":
+      return { type: "kv", id: String(b.namespace_id ?? b.id ?? b.name) };
+    case "r2_bucket":
+      return { type: "r2", bucketName: String(b.bucket_name ?? b.name) } as EnvBinding;
+    case "version_metadata":
+      return { type: "version-metadata" };
+    case "service": {
+      const target = String(b.service);
+      const workerName = target === script ? workerNameOf(script, version.id) : primary.get(target);
+      if (!workerName) {
+        return {
+          type: "fetcher",
+          handler: () =>
+            new MfResponse(`Service binding ${b.name}: the Worker "${target}" has no active deployment`, {
+              status: 503,
+            }),
+        };
+      }
+      return {
+        type: "worker",
+        worker: workerName,
+        ...(typeof b.entrypoint === "string" ? { exportName: b.entrypoint } : {}),
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function d1AdminWorker(dbs: D1Record[]): WorkerEntry {
+  const env: Record<string, EnvBinding> = {};
+  for (const db of dbs) env[d1AdminBinding(db.uuid)] = { type: "d1", id: db.uuid };
+  return {
+    config: {
+      name: D1_ADMIN_WORKER,
+      compatibilityDate: "2025-09-01",
+      manifest: {
+        mainModule: "index.js",
+        modules: {
+          "index.js": {
+            type: "esm",
+            contents: "export default { fetch() { return new Response('lego d1 admin'); } };",
+          },
+        },
+      },
+      env,
+    },
+  };
+}
+
+function startupMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s+/g, " ").trim().slice(0, 2000);
+}
+
+/** The slice of the D1 binding API the emulator uses. */
+export interface D1Database {
+  prepare(sql: string): D1PreparedStatement;
+  batch(statements: D1PreparedStatement[]): Promise<D1Result[]>;
+  exec(sql: string): Promise<unknown>;
+}
+/** A prepared D1 statement. */
+export interface D1PreparedStatement {
+  bind(...values: unknown[]): D1PreparedStatement;
+  all(): Promise<D1Result>;
+  run(): Promise<D1Result>;
+  raw(options?: { columnNames?: boolean }): Promise<unknown[][]>;
+}
+/** A D1 result. */
+export interface D1Result {
+  results: Record<string, unknown>[];
+  success: boolean;
+  meta: Record<string, unknown>;
+}

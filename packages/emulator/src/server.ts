@@ -1,0 +1,547 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
+import { createNullLogger, type Logger } from "@lego/core";
+import { accountRoutes } from "./api/account.ts";
+import type { ApiReply, CloudServices, Presigned, RawReply } from "./api/context.ts";
+import { d1Routes, handlePresigned } from "./api/d1.ts";
+import { CfApiError, CfCode, type CfMessage } from "./api/envelope.ts";
+import { Router } from "./api/router.ts";
+import { workersRoutes } from "./api/workers.ts";
+import { emulatorError } from "./errors.ts";
+import { FaultInjector, type FaultRule } from "./faults.ts";
+import { nowIso } from "./ids.ts";
+import { resolveHost } from "./runtime/host-routing.ts";
+import { pickVersion, versionOverrideFor } from "./runtime/plan.ts";
+import { type Generation, LOCAL_CF, Runtime } from "./runtime/runner.ts";
+import { StateStore } from "./state/store.ts";
+
+/** The account id of the local cloud unless one is given: fixed, so configs can name it. */
+export const DEFAULT_ACCOUNT_ID = "10ca1c10d0000000000000000000001e";
+/** The workers.dev subdomain of the local account unless one is given. */
+export const DEFAULT_ACCOUNT_SUBDOMAIN = "lego-local";
+/** This package's version, reported by the health endpoint and server.json. */
+export const EMULATOR_VERSION = "0.0.0";
+
+const MAX_BODY = 256 * 1024 * 1024;
+
+/** Options of {@link startLocalCloud}. */
+export interface LocalCloudOptions {
+  /** Folder for everything persisted. Required: state survives a restart. */
+  stateDir: string;
+  /** Port on `host`; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /** Zones the account owns (e.g. from the portfolio's domain configs). */
+  zones?: readonly string[];
+  /** D1 databases that exist from the start, so configs with a fixed `database_id` work. */
+  d1Databases?: ReadonlyArray<{ uuid: string; name: string }>;
+  /** Account id of a fresh state; default {@link DEFAULT_ACCOUNT_ID}. */
+  accountId?: string;
+  /** workers.dev subdomain of a fresh state; default {@link DEFAULT_ACCOUNT_SUBDOMAIN}. */
+  accountSubdomain?: string;
+  /** The bearer token the API accepts; random when omitted. */
+  token?: string;
+  /** Tokens that may only read (GET): their writes get Cloudflare's 403, for permission tests. */
+  readOnlyTokens?: readonly string[];
+  /** Fault rules, off by default. */
+  faults?: readonly FaultRule[];
+  /** Seed of the fault PRNG and of percentage-deployment routing. Default 1. */
+  seed?: number;
+  /** Refuse custom domains and routes outside the account's zones instead of creating the zone. */
+  strictZones?: boolean;
+  logger?: Logger;
+}
+
+/** One API request as recorded by the local cloud (never with headers or bodies). */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  status: number;
+  at: string;
+}
+
+/** A running local cloud. */
+export interface LocalCloud {
+  /** e.g. http://127.0.0.1:8787 */
+  url: string;
+  /** e.g. http://127.0.0.1:8787/client/v4 — wrangler's CLOUDFLARE_API_BASE_URL, the SDK's baseURL. */
+  apiBaseUrl: string;
+  port: number;
+  host: string;
+  accountId: string;
+  token: string;
+  accountSubdomain: string;
+  stateDir: string;
+  /** `http://{host}.localhost:<port>`: replace `{host}`. */
+  workersUrlPattern: string;
+  /** The URL a hostname answers at, e.g. `http://api.example.com.localhost:8787/`. */
+  workersUrl(hostname: string): string;
+  /** API requests seen so far (the last 5,000). */
+  readonly requests: readonly RecordedRequest[];
+  /** Replaces the fault rules at runtime; `seed` restarts the sequence. */
+  setFaults(rules: readonly FaultRule[], seed?: number): void;
+  /** Stops serving and disposes workerd. */
+  close(): Promise<void>;
+}
+
+function envelope(result: unknown, extra: Record<string, unknown> = {}) {
+  return { success: true, errors: [] as CfMessage[], messages: [] as unknown[], result, ...extra };
+}
+
+function errorEnvelope(errors: CfMessage[]) {
+  return { success: false, errors, messages: [], result: null };
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new CfApiError(413, CfCode.BadRequest, "Request body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    req.on("error", reject);
+  });
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const HOP_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "trailer",
+]);
+
+/**
+ * Starts the local cloud: Cloudflare's v4 API under `/client/v4` and the deployed Workers, on one port.
+ *
+ * @example
+ * const cloud = await startLocalCloud({ stateDir, zones: ["example.com"] });
+ * // wrangler: CLOUDFLARE_API_BASE_URL=cloud.apiBaseUrl CLOUDFLARE_API_TOKEN=cloud.token
+ * //           CLOUDFLARE_ACCOUNT_ID=cloud.accountId
+ * await fetch(cloud.workersUrl("api.example.com"));
+ * await cloud.close();
+ */
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const logger = options.logger ?? createNullLogger();
+  const host = options.host ?? "127.0.0.1";
+  const token = options.token ?? `lego-local-${randomBytes(24).toString("hex")}`;
+  const readOnly = [...(options.readOnlyTokens ?? [])];
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  if (!/^[0-9a-f]{32}$/.test(accountId)) {
+    throw emulatorError("ERR_LOCAL_CLOUD_OPTIONS", `accountId must be 32 lowercase hex characters`, {
+      hint: `Omit it to use ${DEFAULT_ACCOUNT_ID}.`,
+    });
+  }
+  const store = await StateStore.open(options.stateDir, {
+    accountId,
+    accountName: "Lego local account",
+    accountSubdomain: options.accountSubdomain ?? DEFAULT_ACCOUNT_SUBDOMAIN,
+    email: "local@lego.localhost",
+  });
+  await store.seedZones(options.zones ?? []);
+  const seedDbs = (options.d1Databases ?? []).filter((d) => !store.state.d1.some((x) => x.uuid === d.uuid));
+  if (seedDbs.length) {
+    await store.mutate((s) => {
+      for (const d of seedDbs) s.d1.push({ uuid: d.uuid, name: d.name, created_at: nowIso() });
+    });
+  }
+  const faults = new FaultInjector(options.faults ?? [], options.seed ?? 1);
+  let routingSeed = (options.seed ?? 1) * 7919;
+  const roll = () => {
+    routingSeed = (routingSeed * 1103515245 + 12345) % 2147483648;
+    return (routingSeed / 2147483648) * 100;
+  };
+  const runtime = new Runtime({ store, logger });
+  const presigned = new Map<string, Presigned>();
+  let origin = "";
+  const services: CloudServices = {
+    store,
+    runtime,
+    logger,
+    origin: () => origin,
+    presigned,
+    strictZones: options.strictZones ?? false,
+  };
+  const router = new Router().add(accountRoutes).add(workersRoutes).add(d1Routes);
+  const requests: RecordedRequest[] = [];
+  const cfBlob = JSON.stringify(LOCAL_CF);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+  const record = (method: string, path: string, status: number) => {
+    requests.push({ method, path, status, at: nowIso() });
+    if (requests.length > 5000) requests.splice(0, requests.length - 5000);
+  };
+
+  async function handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawPath: string,
+    query: URLSearchParams,
+  ) {
+    const method = (req.method ?? "GET").toUpperCase();
+    const path = rawPath.slice("/client/v4".length) || "/";
+    let status = 500;
+    try {
+      const decision = faults.decide(method, path);
+      if (decision?.delayMs) await new Promise((r) => setTimeout(r, decision.delayMs));
+      if (decision?.action?.kind === "drop") {
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
+      if (decision?.action?.kind === "429") {
+        status = 429;
+        send(
+          res,
+          429,
+          errorEnvelope([{ code: 971, message: "Please wait and consider throttling your request speed" }]),
+          {
+            "retry-after": String(decision.action.retryAfter),
+          },
+        );
+        return;
+      }
+      if (decision?.action?.kind === "5xx") {
+        status = decision.action.status;
+        send(
+          res,
+          status,
+          errorEnvelope([{ code: 10013, message: "An unknown error has occurred (injected fault)" }]),
+        );
+        return;
+      }
+      const auth = req.headers.authorization;
+      const bearer =
+        typeof auth === "string" && /^Bearer\s+/i.test(auth)
+          ? auth.replace(/^Bearer\s+/i, "").trim()
+          : undefined;
+      if (!bearer) {
+        throw new CfApiError(401, CfCode.AuthenticationError, "Authentication error");
+      }
+      const isWriter = sameSecret(bearer, token);
+      const isReader = !isWriter && readOnly.some((t) => sameSecret(bearer, t));
+      if (!isWriter && !isReader) {
+        if (path === "/user/tokens/verify")
+          throw new CfApiError(401, CfCode.InvalidToken, "Invalid API Token");
+        throw new CfApiError(403, CfCode.AuthenticationError, "Authentication error");
+      }
+      if (isReader && method !== "GET")
+        throw new CfApiError(403, CfCode.AuthenticationError, "Authentication error");
+      const match = router.match(method, path);
+      if (!match) {
+        throw new CfApiError(
+          501,
+          CfCode.NotImplemented,
+          `The local cloud does not implement ${method} ${path}. See @lego/emulator's README for what is emulated.`,
+        );
+      }
+      const body = method === "GET" || method === "HEAD" ? new Uint8Array() : await readBody(req);
+      const reply = await match.handler({
+        method,
+        path,
+        params: match.params,
+        query,
+        headers: req.headers,
+        body,
+        services,
+      });
+      if ("raw" in reply) {
+        status = reply.status;
+        writeRaw(res, reply);
+        return;
+      }
+      const r = reply as ApiReply;
+      status = r.status ?? 200;
+      send(
+        res,
+        status,
+        envelope(r.result, { ...(r.resultInfo ? { result_info: r.resultInfo } : {}), ...r.extra }),
+      );
+    } catch (error) {
+      if (error instanceof CfApiError) {
+        status = error.status;
+        send(res, error.status, errorEnvelope(error.errors), error.headers);
+      } else {
+        status = 500;
+        logger.error("local cloud API error", { method, path, error: String(error) });
+        send(
+          res,
+          500,
+          errorEnvelope([
+            {
+              code: 10002,
+              message: `Internal error in the local cloud: ${(error as Error).message ?? String(error)}`,
+            },
+          ]),
+        );
+      }
+    } finally {
+      record(method, path, status);
+    }
+  }
+
+  function writeRaw(res: ServerResponse, reply: RawReply) {
+    const body = typeof reply.body === "string" ? Buffer.from(reply.body) : Buffer.from(reply.body);
+    res.writeHead(reply.status, { ...reply.headers, "content-length": body.length });
+    res.end(body);
+  }
+
+  function proxyHeaders(req: IncomingMessage, hostname: string): http.OutgoingHttpHeaders {
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(req.headers))
+      if (!HOP_HEADERS.has(k) && v !== undefined) headers[k] = v;
+    headers.host = hostname;
+    headers["x-forwarded-host"] = req.headers.host ?? hostname;
+    headers["x-forwarded-proto"] = "http";
+    headers["cf-connecting-ip"] = req.socket.remoteAddress ?? "127.0.0.1";
+    headers["mf-cf-blob"] = cfBlob;
+    return headers;
+  }
+
+  async function pickTarget(
+    script: string,
+    req: IncomingMessage,
+  ): Promise<{ gen: Generation; url: URL } | undefined> {
+    const gen = await runtime.acquire();
+    if (!gen) return undefined;
+    const versions = gen.versionsByScript.get(script) ?? [];
+    const override = versionOverrideFor(
+      req.headers["cloudflare-workers-version-overrides"] as string | undefined,
+      script,
+    );
+    const chosen = pickVersion(versions, roll(), override);
+    const url = chosen ? gen.direct.get(chosen.workerName) : undefined;
+    if (!url) {
+      gen.leave();
+      return undefined;
+    }
+    return { gen, url };
+  }
+
+  async function handleWorker(req: IncomingMessage, res: ServerResponse, script: string, hostname: string) {
+    const target = await pickTarget(script, req);
+    if (!target) {
+      res.writeHead(503, { "content-type": "text/plain" });
+      res.end(`Worker "${script}" has no active deployment on the local cloud`);
+      return;
+    }
+    let released = false;
+    const release = () => {
+      if (!released) {
+        released = true;
+        target.gen.leave();
+      }
+    };
+    res.on("close", release);
+    const upstream = http.request(
+      {
+        host: target.url.hostname,
+        port: target.url.port,
+        method: req.method,
+        path: req.url,
+        headers: proxyHeaders(req, hostname),
+        agent,
+      },
+      (pres) => {
+        const headers: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(pres.headers))
+          if (!HOP_HEADERS.has(k) && v !== undefined) headers[k] = v;
+        res.writeHead(pres.statusCode ?? 502, headers);
+        pres.pipe(res);
+        pres.on("error", () => res.destroy());
+      },
+    );
+    upstream.on("error", (error) => {
+      if (!res.headersSent) {
+        res.writeHead(502, { "content-type": "text/plain" });
+        res.end(`The Worker "${script}" could not be reached: ${error.message}`);
+      } else res.destroy();
+      release();
+    });
+    req.pipe(upstream);
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
+    const target = resolveHost(store.state, req.headers.host, path);
+    if (target.kind === "script") {
+      void handleWorker(req, res, target.script, target.hostname);
+      return;
+    }
+    if (target.kind === "none") {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end(`No Worker on the local cloud answers for ${target.hostname}`);
+      return;
+    }
+    if (path === "/client/v4" || path.startsWith("/client/v4/")) {
+      void handleApi(req, res, path, query);
+      return;
+    }
+    if (path === "/__lego/health") {
+      send(res, 200, {
+        ok: true,
+        service: "lego-local-cloud",
+        version: EMULATOR_VERSION,
+        pid: process.pid,
+        accountId,
+      });
+      return;
+    }
+    if (path.startsWith("/__lego/d1/")) {
+      void (async () => {
+        const body = req.method === "PUT" ? await readBody(req) : new Uint8Array();
+        const reply = await handlePresigned(req.method ?? "GET", path, body, services);
+        if (reply) writeRaw(res, reply);
+        else send(res, 404, errorEnvelope([{ code: 7003, message: "No route for that URI" }]));
+      })().catch((error: unknown) =>
+        send(res, 500, errorEnvelope([{ code: 10002, message: String(error) }])),
+      );
+      return;
+    }
+    send(
+      res,
+      404,
+      errorEnvelope([
+        { code: 7003, message: `No route for ${req.method} ${path}: the API lives under /client/v4` },
+      ]),
+    );
+  });
+  server.keepAliveTimeout = 5_000;
+
+  // WebSocket (and other) upgrades to Workers: a raw pipe to the Worker's socket.
+  server.on("upgrade", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const target = resolveHost(store.state, req.headers.host, req.url ?? "/");
+    if (target.kind !== "script") {
+      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    void (async () => {
+      const picked = await pickTarget(target.script, req);
+      if (!picked) {
+        socket.end("HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n");
+        return;
+      }
+      const upstream = net.connect(Number(picked.url.port), picked.url.hostname);
+      let released = false;
+      const release = () => {
+        if (!released) {
+          released = true;
+          picked.gen.leave();
+        }
+      };
+      const headers = proxyHeaders(req, target.hostname);
+      headers.connection = "Upgrade";
+      headers.upgrade = req.headers.upgrade;
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (const [k, v] of Object.entries(headers)) {
+        for (const value of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${String(value)}`);
+      }
+      upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+      upstream.on("close", release);
+      socket.on("close", release);
+    })();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) =>
+      reject(
+        emulatorError(
+          "ERR_LOCAL_CLOUD_START",
+          `Cannot listen on ${host}:${options.port ?? 0}: ${error.message}`,
+          {
+            hint: "Pick another port (LEGO_LOCAL_PORT) or stop what uses it.",
+            cause: error,
+          },
+        ),
+      ),
+    );
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  origin = `http://${urlHost}:${port}`;
+  try {
+    await runtime.apply(store.state);
+  } catch (error) {
+    server.close();
+    await runtime.close();
+    throw emulatorError(
+      "ERR_LOCAL_CLOUD_RUNTIME",
+      `workerd did not start the deployed Workers: ${(error as Error).message}`,
+      {
+        hint: "Run `lego local reset` to start from an empty local cloud, or redeploy the Worker named in the message.",
+        cause: error,
+      },
+    );
+  }
+  logger.info("local cloud listening", { url: origin });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: origin,
+    apiBaseUrl: `${origin}/client/v4`,
+    port,
+    host,
+    accountId: store.state.account.id,
+    token,
+    accountSubdomain: store.state.accountSubdomain,
+    stateDir: options.stateDir,
+    workersUrlPattern: `http://{host}.localhost:${port}`,
+    workersUrl: (hostname: string) => `http://${hostname}.localhost:${port}/`,
+    requests,
+    setFaults: (rules, seed) => faults.set(rules, seed),
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        agent.destroy();
+        await runtime.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/** Module types, as Miniflare 5's manifest names them. */
+export type ModuleType = "esm" | "cjs" | "text" | "data" | "wasm" | "json" | "sourcemap";
+
+/** A zone of the local account. */
+export interface ZoneRecord {
+  id: string;
+  name: string;
+  created_on: string;
+}
+
+/** A module of an uploaded version; the bytes live in `modules/<sha256>`. */
+export interface ModuleRef {
+  name: string;
+  type: ModuleType;
+  sha256: string;
+  size: number;
+}
+
+/** A binding as uploaded in the metadata; `secret_text` bindings keep no text here (see secrets). */
+export interface BindingRecord {
+  type: string;
+  name: string;
+  [key: string]: unknown;
+}
+
+/** One uploaded version of a Worker script. */
+export interface VersionRecord {
+  id: string;
+  number: number;
+  created_on: string;
+  source: string;
+  author_email: string;
+  annotations: Record<string, string>;
+  main_module?: string | undefined;
+  body_part?: string | undefined;
+  modules: ModuleRef[];
+  compatibility_date?: string | undefined;
+  compatibility_flags: string[];
+  bindings: BindingRecord[];
+  /** Names of the modules' exported handlers we could detect (informational). */
+  handlers: string[];
+}
+
+/** A deployment: which versions serve, at which percentages. */
+export interface DeploymentRecord {
+  id: string;
+  created_on: string;
+  source: string;
+  strategy: "percentage";
+  author_email: string;
+  annotations: Record<string, string>;
+  versions: Array<{ version_id: string; percentage: number }>;
+}
+
+/** A Worker script and everything attached to it. */
+export interface ScriptRecord {
+  name: string;
+  tag: string;
+  created_on: string;
+  modified_on: string;
+  versions: VersionRecord[];
+  /** Newest last. */
+  deployments: DeploymentRecord[];
+  settings: {
+    logpush: boolean;
+    observability: Record<string, unknown>;
+    tags: string[];
+    tail_consumers: unknown[];
+  };
+  subdomain: { enabled: boolean; previews_enabled: boolean };
+}
+
+/** A zone route `pattern` → script. */
+export interface RouteRecord {
+  id: string;
+  pattern: string;
+  script: string;
+  zone_id: string;
+  zone_name: string;
+}
+
+/** A custom domain: `hostname` → script. */
+export interface DomainRecord {
+  id: string;
+  hostname: string;
+  service: string;
+  environment: string;
+  zone_id: string;
+  zone_name: string;
+  created_on: string;
+}
+
+/** A D1 database; its data lives in Miniflare's persistence folder, keyed by uuid. */
+export interface D1Record {
+  uuid: string;
+  name: string;
+  created_at: string;
+}
+
+/** A stored secret value. Only ever in `secrets.json` (mode 0600), never in logs or errors. */
+export interface SecretRecord {
+  type: string;
+  text: string;
+}
+
+/** Everything the local cloud persists, except module bytes and D1 data. */
+export interface CloudState {
+  schema: 1;
+  account: { id: string; name: string };
+  email: string;
+  accountSubdomain: string;
+  zones: ZoneRecord[];
+  scripts: Record<string, ScriptRecord>;
+  routes: RouteRecord[];
+  domains: DomainRecord[];
+  d1: D1Record[];
+  /** script → secret name → value. */
+  secrets: Record<string, Record<string, SecretRecord>>;
+}
