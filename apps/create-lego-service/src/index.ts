@@ -1,2 +1,31 @@
-/** Scaffolds a Lego service: wrangler config, domain config, Worker, tests, migrations. */
-export const packageName = "create-lego-service";
+/**
+ * create-lego-service: scaffolds a Lego service (wrangler config, domain config, Worker, tests,
+ * migrations) and fills in what an existing Worker folder is missing (`lego init`).
+ *
+ * @example
+ * import { planScaffold, writeScaffold } from "create-lego-service";
+ * const plan = planScaffold({ name: "notes", type: "data-service", dir: "services/notes", domain: "notes.example.com" });
+ * await writeScaffold(plan, { cwd: process.cwd() });
+ */
+export type { PartialScaffoldOptions } from "./ask.ts";
+export { completeScaffoldOptions } from "./ask.ts";
+export type { CliIo, CreateOutput } from "./cli.ts";
+export { createArgs, renderCreateOutput, runCreate, runCreateLegoServiceCli } from "./cli.ts";
+export { ScaffoldErrorCode } from "./errors.ts";
+export type { ResolvedScaffoldOptions, ScaffoldOptions, ServiceType } from "./options.ts";
+export {
+  COMPATIBILITY_DATE,
+  DEFAULT_ENVIRONMENTS,
+  deriveHostname,
+  isServiceType,
+  resolveScaffoldOptions,
+  SERVICE_TYPE_DESCRIPTIONS,
+  SERVICE_TYPES,
+  TOOL_VERSIONS,
+} from "./options.ts";
+export type { PlannedFile, ScaffoldPlan } from "./plan.ts";
+export { DEFAULT_RUNTIME_VERSION, planScaffold } from "./plan.ts";
+export type { TerminalInfo } from "./prompter.ts";
+export { canPrompt, createInquirerPrompter, createTerminalPrompter } from "./prompter.ts";
+export type { ScaffoldResult } from "./write.ts";
+export { nonEmptyEntries, scaffoldService, writeScaffold } from "./write.ts";
