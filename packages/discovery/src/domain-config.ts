@@ -1,5 +1,4 @@
 import type { DomainConfig } from "@lego/runtime";
-import { validateDomains } from "@lego/runtime";
 import type { ConfigProblem } from "./wrangler-config.ts";
 
 /** Where a service keeps its domain config, relative to the service folder, in order of preference. */
@@ -39,9 +38,12 @@ function plain(config: DomainConfig): DomainConfig {
 /**
  * Reads the `domains` export of a domain config module (`export const domains = {...}`, the seed's
  * form, or `export default defineDomains({...})`) and validates it with `@lego/runtime`'s schema.
- * Problems name the file and the key path; nothing throws.
+ * Problems name the file and the key path; nothing throws for a config problem.
  */
-export function readDomainConfigExports(exports: Record<string, unknown>, file: string): DomainConfigResult {
+export async function readDomainConfigExports(
+  exports: Record<string, unknown>,
+  file: string,
+): Promise<DomainConfigResult> {
   const value = exports.domains ?? exports.default;
   if (!isRecord(value)) {
     return {
@@ -58,6 +60,8 @@ export function readDomainConfigExports(exports: Record<string, unknown>, file: 
       ],
     };
   }
+  // Imported here, not at the top: the schema (zod) is only needed when a config is actually read.
+  const { validateDomains } = await import("@lego/runtime");
   try {
     const validated = validateDomains(value, { file });
     return { ok: true, problems: [], configs: Object.values(validated).map(plain) };

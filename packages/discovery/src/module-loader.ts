@@ -1,9 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { sep } from "node:path";
 import { UsageError } from "@lego/core";
-import * as runtime from "@lego/runtime";
-import { type Message, transform, transformSync } from "esbuild";
-import { createJiti, type Jiti } from "jiti";
+import type { Message } from "esbuild";
+import type { Jiti } from "jiti";
 
 /** A config module after evaluation, with every local file it loaded (for cache invalidation). */
 export interface LoadedModule {
@@ -78,10 +77,16 @@ function loadErrorFrom(file: string, error: unknown): UsageError {
  */
 export function createModuleLoader(options: { displayPath?: (file: string) => string } = {}): ModuleLoader {
   const display = options.displayPath ?? ((f: string) => f);
-  const virtualModules = Object.fromEntries(RUNTIME_ALIASES.map((id) => [id, runtime]));
 
   return {
     async loadAll(files) {
+      // Loaded on first use only: a warm `lego list` never evaluates a config and must not pay for these.
+      const [{ transform, transformSync }, { createJiti }, runtime] = await Promise.all([
+        import("esbuild"),
+        import("jiti"),
+        import("@lego/runtime"),
+      ]);
+      const virtualModules = Object.fromEntries(RUNTIME_ALIASES.map((id) => [id, runtime]));
       const modules = new Map<string, LoadedModule>();
       const errors = new Map<string, UsageError>();
       const precompiled = new Map<string, string>();

@@ -296,7 +296,7 @@ async function readServices(
       const loaded = modules.get(item.domainPath)!;
       const extra = loaded.inputs.filter((p: string) => p !== item.domainPath);
       if (extra.length > 0) item.stamps.push(...stampInputs(extra));
-      const result = readDomainConfigExports(loaded.exports, domainFile);
+      const result = await readDomainConfigExports(loaded.exports, domainFile);
       if (!result.ok) {
         problems.push(...result.problems);
         continue;
