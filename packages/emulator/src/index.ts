@@ -10,6 +10,15 @@ export { splitSqlStatements } from "./d1/split-sql.ts";
 export { EmulatorErrorCode } from "./errors.ts";
 export type { FaultDecision, FaultRule } from "./faults.ts";
 export { createPrng, FaultInjector } from "./faults.ts";
+export type { LocalCloudStatus, LocalCloudUpOptions } from "./lifecycle.ts";
+export {
+  ensureLocalCloud,
+  localCloudDown,
+  localCloudReset,
+  localCloudStateDir,
+  localCloudStatus,
+  localCloudUp,
+} from "./lifecycle.ts";
 export type { HostTarget } from "./runtime/host-routing.ts";
 export { canonicalHostname, resolveHost, routeMatcher } from "./runtime/host-routing.ts";
 export type { LocalCloud, LocalCloudOptions, RecordedRequest } from "./server.ts";

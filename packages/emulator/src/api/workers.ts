@@ -24,10 +24,7 @@ function missingScript(name: string): CfApiError {
   return new CfApiError(
     404,
     CfCode.WorkerNotFound,
-    `This Worker does not exist on your account (script "${name}"). [code: 10007]`.replace(
-      " [code: 10007]",
-      "",
-    ),
+    `This Worker does not exist on your account (script "${name}")`,
   );
 }
 
@@ -462,7 +459,7 @@ async function postDeployment(req: ApiRequest) {
         );
       }
     }
-    const annotations: Record<string, string> = { "workers/triggered_by": "deployment" };
+    const annotations: Record<string, string> = {};
     for (const [k, v] of Object.entries(body.annotations ?? {}))
       if (typeof v === "string") annotations[k] = v;
     const current = activeDeployment(script);
@@ -1173,8 +1170,3 @@ export const workersRoutes: Route[] = [
     },
   ]),
 ];
-
-/** Exposed for tests of pure helpers. */
-export const _internal = { routeHostname, zoneForHostname, sha256Hex };
-/** Unused type re-export keeps D1Record referenced for readers of this module's shapes. */
-export type { D1Record };

@@ -1,0 +1,71 @@
+// The background local cloud that `localCloudUp` spawns (dist/daemon.js). It receives its options over
+// the IPC channel (never in argv: the token is in there), starts the cloud, writes
+// $LEGO_HOME/local/server.json (mode 0600), reports back and keeps serving until SIGTERM or SIGINT.
+import { rm } from "node:fs/promises";
+import type { Logger } from "@lego/core";
+import { localCloudInfoPath, readJsonFile, toLegoError, writeJsonAtomic } from "@lego/core";
+import type { DaemonConfig, DaemonReply } from "./lifecycle.ts";
+import { EMULATOR_VERSION, startLocalCloud } from "./server.ts";
+
+function stderrLogger(): Logger {
+  const at =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      process.stderr.write(
+        `${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`,
+      );
+    };
+  return { debug: () => {}, info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+async function main(config: DaemonConfig): Promise<void> {
+  const logger = stderrLogger();
+  const infoPath = localCloudInfoPath(config.legoHome);
+  try {
+    const cloud = await startLocalCloud({
+      stateDir: config.stateDir,
+      port: config.port,
+      host: config.host,
+      zones: config.zones,
+      d1Databases: config.d1Databases,
+      token: config.token,
+      logger,
+    });
+    const info = {
+      pid: process.pid,
+      port: cloud.port,
+      apiBaseUrl: cloud.apiBaseUrl,
+      token: cloud.token,
+      accountId: cloud.accountId,
+      accountSubdomain: cloud.accountSubdomain,
+      workersUrlPattern: cloud.workersUrlPattern,
+      stateDir: cloud.stateDir,
+      startedAt: new Date().toISOString(),
+      version: EMULATOR_VERSION,
+    };
+    await writeJsonAtomic(infoPath, info, { mode: 0o600 });
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info("local cloud stopping");
+      const current = await readJsonFile<{ pid?: number }>(infoPath).catch(() => undefined);
+      if (current?.pid === process.pid) await rm(infoPath, { force: true });
+      await cloud.close();
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void stop());
+    process.on("SIGINT", () => void stop());
+    const reply: DaemonReply = { ok: true, info };
+    process.send?.(reply, () => process.disconnect?.());
+  } catch (error) {
+    const e = toLegoError(error);
+    logger.error("local cloud failed to start", { code: e.code, message: e.message });
+    const reply: DaemonReply = { ok: false, error: { code: e.code, message: e.message, hint: e.hint } };
+    process.send?.(reply, () => process.exit(1));
+  }
+}
+
+process.once("message", (config: DaemonConfig) => {
+  void main(config);
+});

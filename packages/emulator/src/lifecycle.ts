@@ -1,0 +1,280 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  acquireLock,
+  ExitCode,
+  isLegoError,
+  type LocalCloudInfo,
+  localCloudDir,
+  localCloudInfoPath,
+  localCloudInfoSchema,
+  readJsonFile,
+} from "@lego/core";
+import { emulatorError } from "./errors.ts";
+
+/** Options of {@link localCloudUp}. */
+export interface LocalCloudUpOptions {
+  /** The user state folder ($LEGO_HOME). The cloud lives in `<legoHome>/local/`. */
+  legoHome: string;
+  /** Port to listen on; 0 or undefined picks a free one. */
+  port?: number;
+  /** Interface; default 127.0.0.1. */
+  host?: string;
+  /** Zones the account owns; added to a running cloud too. */
+  zones?: readonly string[];
+  /** D1 databases that must exist (configs with a fixed `database_id`). */
+  d1Databases?: ReadonlyArray<{ uuid: string; name: string }>;
+  /** How long to wait for the background process to answer. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/** What {@link localCloudStatus} finds. */
+export interface LocalCloudStatus {
+  running: boolean;
+  /** The recorded server.json when the cloud answers its health check. */
+  info?: LocalCloudInfo;
+  /** Why it is not running, when a server.json was found but nothing answers. */
+  reason?: string;
+}
+
+/** Sent to the daemon over IPC. */
+export interface DaemonConfig {
+  legoHome: string;
+  stateDir: string;
+  port?: number | undefined;
+  host?: string | undefined;
+  zones?: readonly string[] | undefined;
+  d1Databases?: ReadonlyArray<{ uuid: string; name: string }> | undefined;
+  token: string;
+}
+
+/** Sent back by the daemon. */
+export type DaemonReply =
+  | { ok: true; info: LocalCloudInfo }
+  | { ok: false; error: { code: string; message: string; hint?: string | undefined } };
+
+/** The local cloud's state folder under `legoHome`. */
+export function localCloudStateDir(legoHome: string): string {
+  return join(localCloudDir(legoHome), "state");
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function healthy(info: LocalCloudInfo, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const origin = info.apiBaseUrl.replace(/\/client\/v4\/?$/, "");
+    const res = await fetch(`${origin}/__lego/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return false;
+    const body = (await res.json()) as { service?: string; pid?: number };
+    return body.service === "lego-local-cloud" && body.pid === info.pid;
+  } catch {
+    return false;
+  }
+}
+
+async function readInfo(legoHome: string): Promise<LocalCloudInfo | undefined> {
+  const raw = await readJsonFile(localCloudInfoPath(legoHome)).catch(() => undefined);
+  if (raw === undefined) return undefined;
+  const parsed = localCloudInfoSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Whether the background local cloud of `legoHome` runs: its server.json exists, its pid is alive and
+ * it answers the health check with that pid.
+ */
+export async function localCloudStatus(options: { legoHome: string }): Promise<LocalCloudStatus> {
+  const info = await readInfo(options.legoHome);
+  if (!info) return { running: false };
+  if (!isAlive(info.pid)) return { running: false, reason: `process ${info.pid} is gone` };
+  if (!(await healthy(info)))
+    return { running: false, reason: `process ${info.pid} does not answer on port ${info.port}` };
+  return { running: true, info };
+}
+
+function daemonEntry(): { file: string; execArgv: string[] } {
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) {
+    return {
+      file: fileURLToPath(new URL("./daemon.ts", here)),
+      execArgv: ["--conditions=@lego/source", "--disable-warning=ExperimentalWarning"],
+    };
+  }
+  return { file: fileURLToPath(new URL("./daemon.js", here)), execArgv: [] };
+}
+
+async function addZones(info: LocalCloudInfo, zones: readonly string[]): Promise<void> {
+  for (const name of zones) {
+    const res = await fetch(`${info.apiBaseUrl}/zones?name=${encodeURIComponent(name)}`, {
+      headers: { authorization: `Bearer ${info.token}` },
+    });
+    const body = (await res.json()) as { result?: unknown[] };
+    if (Array.isArray(body.result) && body.result.length > 0) continue;
+    await fetch(`${info.apiBaseUrl}/zones`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name, account: { id: info.accountId } }),
+    });
+  }
+}
+
+/**
+ * Starts the local cloud in the background (a detached process running `dist/daemon.js`), waits until
+ * it answers, and returns what it wrote to `$LEGO_HOME/local/server.json`. When one already runs, it is
+ * returned as is (`started: false`), with any new `zones` added.
+ */
+export async function localCloudUp(
+  options: LocalCloudUpOptions,
+): Promise<{ started: boolean; info: LocalCloudInfo }> {
+  const dir = localCloudDir(options.legoHome);
+  await mkdir(dir, { recursive: true });
+  const lock = await takeLock(join(dir, "up.lock"), options.timeoutMs ?? 30_000);
+  try {
+    const status = await localCloudStatus(options);
+    if (status.running && status.info) {
+      if (options.zones?.length) await addZones(status.info, options.zones);
+      return { started: false, info: status.info };
+    }
+    const stateDir = localCloudStateDir(options.legoHome);
+    await mkdir(stateDir, { recursive: true });
+    const log = await open(join(dir, "server.log"), "a", 0o600);
+    const { file, execArgv } = daemonEntry();
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [...execArgv, file], {
+        detached: true,
+        stdio: ["ignore", log.fd, log.fd, "ipc"],
+        cwd: stateDir,
+      });
+    } finally {
+      await log.close();
+    }
+    const config: DaemonConfig = {
+      legoHome: options.legoHome,
+      stateDir,
+      port: options.port,
+      host: options.host,
+      zones: options.zones,
+      d1Databases: options.d1Databases,
+      token: `lego-local-${randomBytes(24).toString("hex")}`,
+    };
+    const reply = await new Promise<DaemonReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(
+          emulatorError(
+            "ERR_LOCAL_CLOUD_START",
+            `The local cloud did not start within ${options.timeoutMs ?? 30_000} ms`,
+            {
+              hint: `See ${join(dir, "server.log")}.`,
+            },
+          ),
+        );
+      }, options.timeoutMs ?? 30_000);
+      child.once("message", (m) => {
+        clearTimeout(timer);
+        resolve(m as DaemonReply);
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(
+          emulatorError("ERR_LOCAL_CLOUD_START", `The local cloud exited during start-up (code ${code})`, {
+            hint: `See ${join(dir, "server.log")}.`,
+          }),
+        );
+      });
+      child.send(config);
+    });
+    child.removeAllListeners("exit");
+    if (child.connected) child.disconnect();
+    child.unref();
+    if (!reply.ok) {
+      throw emulatorError("ERR_LOCAL_CLOUD_START", reply.error.message, {
+        hint: reply.error.hint ?? `See ${join(dir, "server.log")}.`,
+        details: { cause: reply.error.code },
+      });
+    }
+    return { started: true, info: reply.info };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function takeLock(path: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await acquireLock(path, { command: "lego local up", breakStale: true });
+    } catch (error) {
+      if (!isLegoError(error) || error.code !== "ERR_LOCK_HELD" || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Starts the local cloud unless it runs; returns its info. For commands that target `local`. */
+export async function ensureLocalCloud(options: LocalCloudUpOptions): Promise<LocalCloudInfo> {
+  const status = await localCloudStatus(options);
+  if (status.running && status.info) return status.info;
+  return (await localCloudUp(options)).info;
+}
+
+/**
+ * Stops the background local cloud (SIGTERM, then SIGKILL after `timeoutMs`) and removes server.json.
+ * A server.json whose process is gone, or is not the local cloud, is just removed.
+ */
+export async function localCloudDown(options: {
+  legoHome: string;
+  timeoutMs?: number;
+}): Promise<{ stopped: boolean }> {
+  const info = await readInfo(options.legoHome);
+  const infoPath = localCloudInfoPath(options.legoHome);
+  if (!info) {
+    await rm(infoPath, { force: true });
+    return { stopped: false };
+  }
+  if (!isAlive(info.pid) || !(await healthy(info))) {
+    await rm(infoPath, { force: true });
+    return { stopped: false };
+  }
+  process.kill(info.pid, "SIGTERM");
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(info.pid)) {
+    try {
+      process.kill(info.pid, "SIGKILL");
+    } catch {
+      // Gone between the check and the kill.
+    }
+  }
+  await rm(infoPath, { force: true });
+  return { stopped: true };
+}
+
+/** Stops the local cloud and deletes its state (scripts, versions, secrets, D1 data). */
+export async function localCloudReset(options: { legoHome: string }): Promise<{ stopped: boolean }> {
+  const { stopped } = await localCloudDown(options);
+  try {
+    await rm(localCloudStateDir(options.legoHome), { recursive: true, force: true });
+  } catch (error) {
+    throw emulatorError(
+      "ERR_LOCAL_CLOUD_STATE",
+      `Cannot delete ${localCloudStateDir(options.legoHome)}: ${(error as Error).message}`,
+      {
+        exitCode: ExitCode.Failure,
+        cause: error,
+      },
+    );
+  }
+  return { stopped };
+}
