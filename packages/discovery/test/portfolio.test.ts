@@ -119,6 +119,21 @@ describe("scanPortfolio: TypeScript, JSONC and JSON, wrangler-only folders, lego
     expect(portfolio.services.map((s) => s.dir)).toEqual(["services/auth", "workers/team/one"]);
   });
 
+  it("reads the globs from lego.config.ts, and rejects a services key that is not a list of globs", async () => {
+    const root = await tempDir();
+    await writeTree(root, {
+      ...TS_PORTFOLIO,
+      "lego.config.ts": `const services: string[] = ["examples/*"];\nexport default { services };\n`,
+    });
+    const portfolio = await scanPortfolio({ root, cache: false });
+    expect(portfolio.configFile).toBe("lego.config.ts");
+    expect(portfolio.services.map((s) => s.name)).toEqual(["worker-only"]);
+    await writeTree(root, { "lego.config.ts": `export default { services: "services/*" };\n` });
+    const error = await thrown(() => scanPortfolio({ root, cache: false }));
+    expect(error).toMatchObject({ code: "ERR_CONFIG_INVALID", exitCode: 2 });
+    expect(error.message).toMatch(/^lego\.config\.ts: services: must be an array/);
+  });
+
   it("reports two services with one name as exit 2 naming both folders", async () => {
     const root = await tempDir();
     await writeTree(root, {
