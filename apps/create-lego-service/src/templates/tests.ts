@@ -308,9 +308,15 @@ ${healthTest(o, "", false)}
 export function renderTestEnv(o: ResolvedScaffoldOptions): string | undefined {
   const extra =
     o.type === "data-service"
-      ? ['    /** The migrations of ./migrations, read by vitest.config.ts. */', '    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];']
+      ? [
+          "    /** The migrations of ./migrations, read by vitest.config.ts. */",
+          '    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];',
+        ]
       : o.type === "auth-service"
-        ? ["    /** A test-only value from vitest.config.ts; deployed environments use `wrangler secret put`. */", "    JWT_SECRET: string;"]
+        ? [
+            "    /** A test-only value from vitest.config.ts; deployed environments use `wrangler secret put`. */",
+            "    JWT_SECRET: string;",
+          ]
         : undefined;
   if (!extra) return undefined;
   return `// Bindings the tests add on top of the ones \`wrangler types\` generates from wrangler.jsonc.
