@@ -1,10 +1,9 @@
-import { nowIso, randomHex32, sha256Hex, uuid } from "../ids.ts";
+import { nowIso, randomHex32, uuid } from "../ids.ts";
 import { activeDeployment, SUPPORTED_BINDING_TYPES } from "../runtime/plan.ts";
 import { WorkerStartupError } from "../runtime/runner.ts";
 import type {
   BindingRecord,
   CloudState,
-  D1Record,
   DeploymentRecord,
   DomainRecord,
   ModuleRef,
@@ -12,7 +11,7 @@ import type {
   ScriptRecord,
   VersionRecord,
 } from "../state/types.ts";
-import { ensureZoneForHostname, requireAccount, requireZone, zoneForHostname } from "./account.ts";
+import { ensureZoneForHostname, requireAccount, requireZone } from "./account.ts";
 import { type ApiRequest, contentType, jsonBody, ok } from "./context.ts";
 import { CfApiError, CfCode, paginate } from "./envelope.ts";
 import { moduleTypeOf, parseFormData, parseWorkerUpload, type UploadedPart } from "./multipart.ts";
