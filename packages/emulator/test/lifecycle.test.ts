@@ -1,0 +1,88 @@
+// `lego local up | status | down | reset` as library calls: a real detached process, its server.json,
+// and a wrangler-free deploy through its API.
+import { access, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { localCloudInfoPath, localCloudInfoSchema } from "@lego/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ensureLocalCloud,
+  localCloudDown,
+  localCloudReset,
+  localCloudStateDir,
+  localCloudStatus,
+  localCloudUp,
+} from "../src/index.ts";
+import { request, uploadForm } from "./helpers.ts";
+
+let legoHome: string;
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  legoHome = await mkdtemp(join(tmpdir(), "lego-emu-home-"));
+});
+afterAll(async () => {
+  await localCloudDown({ legoHome }).catch(() => {});
+  await rm(legoHome, { recursive: true, force: true });
+});
+
+describe("the background local cloud", () => {
+  it("starts detached, records server.json (0600) and answers", async () => {
+    expect(await localCloudStatus({ legoHome })).toEqual({ running: false });
+    const { started, info } = await localCloudUp({ legoHome, zones: ["example.com"] });
+    expect(started).toBe(true);
+    expect(info.pid).not.toBe(process.pid);
+    const raw = JSON.parse(await readFile(localCloudInfoPath(legoHome), "utf8"));
+    expect(localCloudInfoSchema.parse(raw)).toEqual(info);
+    expect((await stat(localCloudInfoPath(legoHome))).mode & 0o777).toBe(0o600);
+    expect(info.stateDir).toBe(localCloudStateDir(legoHome));
+    expect(info.workersUrlPattern).toBe(`http://{host}.localhost:${info.port}`);
+    const status = await localCloudStatus({ legoHome });
+    expect(status.running).toBe(true);
+
+    const res = await fetch(`${info.apiBaseUrl}/accounts/${info.accountId}/workers/scripts/hello`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${info.token}` },
+      body: uploadForm("export default { fetch() { return new Response('hello from the daemon'); } };"),
+    });
+    expect(res.status).toBe(200);
+    await fetch(`${info.apiBaseUrl}/accounts/${info.accountId}/workers/scripts/hello/domains/records`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${info.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ override_scope: true, origins: [{ hostname: "hello.example.com" }] }),
+    });
+    expect((await request(info.port, "hello.example.com")).body).toBe("hello from the daemon");
+  });
+
+  it("up again (and ensure) return the running one", async () => {
+    const first = await localCloudStatus({ legoHome });
+    const again = await localCloudUp({ legoHome });
+    expect(again.started).toBe(false);
+    expect(again.info.pid).toBe(first.info?.pid);
+    expect((await ensureLocalCloud({ legoHome })).pid).toBe(first.info?.pid);
+  });
+
+  it("down stops the process; state survives into the next up", async () => {
+    const { info } = await localCloudStatus({ legoHome });
+    expect(await localCloudDown({ legoHome })).toEqual({ stopped: true });
+    expect(alive(info?.pid as number)).toBe(false);
+    expect(await localCloudStatus({ legoHome })).toEqual({ running: false });
+    await expect(access(localCloudInfoPath(legoHome))).rejects.toThrow();
+    const next = await ensureLocalCloud({ legoHome });
+    expect((await request(next.port, "hello.example.com")).body).toBe("hello from the daemon");
+  });
+
+  it("reset stops it and deletes the state", async () => {
+    expect(await localCloudReset({ legoHome })).toEqual({ stopped: true });
+    await expect(access(localCloudStateDir(legoHome))).rejects.toThrow();
+    expect(await localCloudDown({ legoHome })).toEqual({ stopped: false });
+  });
+});

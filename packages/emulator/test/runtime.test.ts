@@ -1,0 +1,218 @@
+// What runs: service bindings, percentage deployments, swaps without failed requests, and state that
+// survives a restart.
+import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalCloud, startLocalCloud } from "../src/index.ts";
+import { api, request, uploadForm } from "./helpers.ts";
+
+let cloud: LocalCloud;
+let dir: string;
+const acct = () => `/accounts/${cloud.accountId}`;
+
+async function deploy(script: string, code: string, metadata: Record<string, unknown> = {}, host?: string) {
+  const res = await api(cloud, "PUT", `${acct()}/workers/scripts/${script}`, uploadForm(code, metadata));
+  expect(res.status, JSON.stringify(res.json.errors)).toBe(200);
+  if (host) {
+    await api(cloud, "PUT", `${acct()}/workers/scripts/${script}/domains/records`, {
+      override_scope: true,
+      origins: [{ hostname: host }],
+    });
+  }
+}
+
+async function uploadVersion(script: string, code: string): Promise<string> {
+  const res = await api<{ id: string }>(
+    cloud,
+    "POST",
+    `${acct()}/workers/scripts/${script}/versions`,
+    uploadForm(code),
+  );
+  expect(res.status).toBe(200);
+  return res.json.result.id;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lego-emu-runtime-"));
+  cloud = await startLocalCloud({ stateDir: dir, zones: ["example.com"] });
+});
+afterAll(async () => {
+  await cloud?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the runtime", () => {
+  it("runs service bindings to other deployed Workers, and vars of every kind", async () => {
+    await deploy(
+      "auth",
+      "export default { fetch(r) { return new Response('auth says ' + new URL(r.url).pathname); } };",
+    );
+    await deploy(
+      "gateway",
+      `export default { async fetch(r, env) {
+        const auth = await (await env.AUTH.fetch('https://auth/check')).text();
+        return Response.json({ auth, plain: env.PLAIN, json: env.CONF });
+      } };`,
+      {
+        bindings: [
+          { type: "service", name: "AUTH", service: "auth" },
+          { type: "plain_text", name: "PLAIN", text: "p" },
+          { type: "json", name: "CONF", json: { retries: 3 } },
+        ],
+      },
+      "gateway.example.com",
+    );
+    const res = await request(cloud.port, "gateway.example.com");
+    expect(JSON.parse(res.body)).toEqual({ auth: "auth says /check", plain: "p", json: { retries: 3 } });
+  });
+
+  it("refuses a service binding to a Worker that does not exist (10143)", async () => {
+    const res = await api(
+      cloud,
+      "PUT",
+      `${acct()}/workers/scripts/orphan`,
+      uploadForm("export default { fetch() { return new Response('x'); } };", {
+        bindings: [{ type: "service", name: "NOPE", service: "does-not-exist" }],
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.json.errors[0]?.code).toBe(10143);
+  });
+
+  it("splits traffic of a percentage deployment between two versions", async () => {
+    await deploy(
+      "split",
+      "export default { fetch() { return new Response('one'); } };",
+      {},
+      "split.example.com",
+    );
+    const first = (
+      await api<{ items: Array<{ id: string }> }>(cloud, "GET", `${acct()}/workers/scripts/split/versions`)
+    ).json.result.items[0]?.id as string;
+    const second = await uploadVersion(
+      "split",
+      "export default { fetch() { return new Response('two'); } };",
+    );
+    const dep = await api(cloud, "POST", `${acct()}/workers/scripts/split/deployments`, {
+      strategy: "percentage",
+      versions: [
+        { version_id: first, percentage: 70 },
+        { version_id: second, percentage: 30 },
+      ],
+    });
+    expect(dep.status).toBe(200);
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 200; i++) {
+      const body = (await request(cloud.port, "split.example.com")).body;
+      counts[body] = (counts[body] ?? 0) + 1;
+    }
+    expect(Object.keys(counts).sort()).toEqual(["one", "two"]);
+    expect(counts.one).toBeGreaterThan(100);
+    expect(counts.two).toBeGreaterThan(30);
+    const pinned = await request(cloud.port, "split.example.com", "/", {
+      headers: { "cloudflare-workers-version-overrides": `split="${second}"` },
+    });
+    expect(pinned.body).toBe("two");
+    const bad = await api(cloud, "POST", `${acct()}/workers/scripts/split/deployments`, {
+      strategy: "percentage",
+      versions: [{ version_id: first, percentage: 60 }],
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it("swaps versions without failing requests in flight", async () => {
+    await deploy(
+      "swap",
+      "export default { async fetch() { await new Promise((r) => setTimeout(r, 20)); return new Response('gen-0'); } };",
+      {},
+      "swap.example.com",
+    );
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const statuses: number[] = [];
+    const bodies = new Set<string>();
+    let stop = false;
+    const one = () =>
+      new Promise<void>((resolve) => {
+        const req = http.get(
+          { host: "127.0.0.1", port: cloud.port, path: "/", headers: { host: "swap.example.com" }, agent },
+          (res) => {
+            let body = "";
+            res.on("data", (c) => {
+              body += c;
+            });
+            res.on("end", () => {
+              statuses.push(res.statusCode ?? 0);
+              bodies.add(body);
+              resolve();
+            });
+          },
+        );
+        req.on("error", () => {
+          statuses.push(-1);
+          resolve();
+        });
+      });
+    const load = Array.from({ length: 8 }, async () => {
+      while (!stop) await one();
+    });
+    for (let g = 1; g <= 3; g++) {
+      await deploy(
+        "swap",
+        `export default { async fetch() { await new Promise((r) => setTimeout(r, 20)); return new Response('gen-${g}'); } };`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    stop = true;
+    await Promise.all(load);
+    agent.destroy();
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(bodies.has("gen-3")).toBe(true);
+    expect((await request(cloud.port, "swap.example.com")).body).toBe("gen-3");
+  });
+
+  it("keeps scripts, versions, secrets, zones and D1 data across a restart", async () => {
+    await deploy(
+      "keeper",
+      `export default { async fetch(r, env) {
+        const row = await env.DB.prepare('SELECT v FROM kv WHERE k = ?').bind('a').first();
+        return Response.json({ secret: env.TOKEN, v: row?.v ?? null });
+      } };`,
+      { bindings: [{ type: "d1", name: "DB", id: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" }] },
+      "keeper.example.com",
+    );
+    await api(cloud, "PUT", `${acct()}/workers/scripts/keeper/secrets`, {
+      name: "TOKEN",
+      text: "kept",
+      type: "secret_text",
+    });
+    const q = await api(cloud, "POST", `${acct()}/d1/database/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/query`, {
+      sql: "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT); INSERT INTO kv VALUES ('a', 'persisted')",
+    });
+    expect(q.status).toBe(200);
+    expect(JSON.parse((await request(cloud.port, "keeper.example.com")).body)).toEqual({
+      secret: "kept",
+      v: "persisted",
+    });
+    const token = cloud.token;
+    await cloud.close();
+    const started = performance.now();
+    cloud = await startLocalCloud({ stateDir: dir, token });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(JSON.parse((await request(cloud.port, "keeper.example.com")).body)).toEqual({
+      secret: "kept",
+      v: "persisted",
+    });
+    expect((await request(cloud.port, "gateway.example.com")).status).toBe(200);
+    const zones = await api<Array<{ name: string }>>(cloud, "GET", "/zones");
+    expect(zones.json.result.map((z) => z.name)).toContain("example.com");
+    const versions = await api<{ items: unknown[] }>(
+      cloud,
+      "GET",
+      `${acct()}/workers/scripts/split/versions`,
+    );
+    expect(versions.json.result.items).toHaveLength(2);
+  });
+});
