@@ -12,12 +12,31 @@ export { completeScaffoldOptions } from "./ask.ts";
 export type { CliIo, CreateOutput } from "./cli.ts";
 export { createArgs, renderCreateOutput, runCreate, runCreateLegoServiceCli } from "./cli.ts";
 export { ScaffoldErrorCode } from "./errors.ts";
+export type {
+  InitInputs,
+  InitOptions,
+  InitPlan,
+  InitResult,
+  InitVariable,
+  InitWranglerConfig,
+  InitWranglerEnvironment,
+} from "./init.ts";
+export {
+  domainConfigFromWrangler,
+  initService,
+  MAIN_CANDIDATES,
+  planInit,
+  readInitInputs,
+  wranglerConfigFromDomain,
+} from "./init.ts";
 export type { ResolvedScaffoldOptions, ScaffoldOptions, ServiceType } from "./options.ts";
 export {
   COMPATIBILITY_DATE,
   DEFAULT_ENVIRONMENTS,
   deriveHostname,
   isServiceType,
+  parseHostnames,
+  parseList,
   resolveScaffoldOptions,
   SERVICE_TYPE_DESCRIPTIONS,
   SERVICE_TYPES,

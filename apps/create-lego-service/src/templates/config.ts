@@ -76,6 +76,11 @@ export type Feature = (typeof FEATURES)[keyof typeof FEATURES];
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/** An object key as biome prints it: bare when it is an identifier, quoted otherwise. */
+export function propertyKey(key: string): string {
+  return IDENTIFIER.test(key) ? key : JSON.stringify(key);
+}
+
 /**
  * A value as a TypeScript object literal, formatted the way biome leaves it: objects expanded one key per
  * line with trailing commas, identifier keys unquoted, short arrays of primitives inline.
@@ -92,9 +97,7 @@ export function toLiteral(value: unknown, indent = ""): string {
   if (typeof value === "object" && value !== null) {
     const entries = Object.entries(value);
     if (entries.length === 0) return "{}";
-    const lines = entries.map(
-      ([k, v]) => `${inner}${IDENTIFIER.test(k) ? k : JSON.stringify(k)}: ${toLiteral(v, inner)},`,
-    );
+    const lines = entries.map(([k, v]) => `${inner}${propertyKey(k)}: ${toLiteral(v, inner)},`);
     return `{\n${lines.join("\n")}\n${indent}}`;
   }
   return JSON.stringify(value);
@@ -154,7 +157,7 @@ export function renderDomains(o: ResolvedScaffoldOptions): string {
  * \`lego\` reads and validates this file before it deploys; the Worker reads it through initializeService.
  */
 export const domains = defineDomains({
-  ${JSON.stringify(o.name)}: ${toLiteral(domainConfigOf(o), "  ")},
+  ${propertyKey(o.name)}: ${toLiteral(domainConfigOf(o), "  ")},
 });
 `;
 }

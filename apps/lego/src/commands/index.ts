@@ -2,10 +2,12 @@
 // folder; add yours here (see apps/lego/CONTRIBUTING.md).
 import type { CommandNode } from "../framework/define.ts";
 import { auditCommand, runsGroup } from "./audit.ts";
+import { createCommand } from "./create.ts";
 import { dbGroup } from "./db.ts";
 import { deployCommand } from "./deploy.ts";
 import { discoverCommand } from "./discover.ts";
 import { envCommand } from "./env.ts";
+import { initCommand } from "./init.ts";
 import { listCommand } from "./list.ts";
 import { localGroup } from "./local.ts";
 import { rollbackCommand } from "./rollback.ts";
@@ -17,6 +19,8 @@ import { versionCommand } from "./version.ts";
 
 /** Every top-level command and group of `lego`. */
 export const commands: readonly CommandNode[] = [
+  createCommand,
+  initCommand,
   listCommand,
   discoverCommand,
   validateCommand,
