@@ -1,13 +1,14 @@
 // Issue 8's end to end: on the local cloud, a deploy refuses to go ahead while a required secret is
 // missing; `lego secrets push` generates it and uploads it through the real wrangler; the deployed
 // Worker reads it (it answers with its SHA-256). No value appears in any child's argv (a shim records
-// them), in the CLI's output, under `.lego/` (audit log, journals) or in any file but the encrypted vault.
+// them), in the CLI's output, under `.lego/` (audit log, journals) or in any file (the vault holds it
+// encrypted; the local cloud's own store, playing Cloudflare's part, holds it for workerd).
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createWranglerRunner, resolveWranglerBin } from "@lego/cloudflare";
+import { resolveWranglerBin } from "@lego/cloudflare";
 import * as emulator from "@lego/emulator";
 import { createVault } from "@lego/secrets";
 import { execa } from "execa";
@@ -120,26 +121,16 @@ describe.skipIf(!ready)("secrets on the local cloud (built CLI, real wrangler, w
     const refused = await lego(["deploy", "secret-echo", "--env", "staging", "--root", root, "--json"]);
     expect(refused.exitCode, refused.stdout + refused.stderr).toBe(2);
     const refusal = JSON.parse(refused.stdout).error;
-    expect(refusal.code).toBe("ERR_SECRETS_MISSING");
+    // lego deploy reports the run's failure, naming the step's cause.
+    expect([refusal.code, refusal.details?.cause]).toContain("ERR_SECRETS_MISSING");
     expect(`${refusal.message} ${refusal.hint}`).toContain("MY_SECRET");
     expect(refusal.hint).toContain("lego secrets push secret-echo --env staging");
 
-    // Deploy the Worker without its secret (the test's own wrangler run), then push the secret with lego.
-    const runner = createWranglerRunner({
-      cwd: join(root, "services", "secret-echo"),
-      target: { apiBaseUrl: info.apiBaseUrl, token: info.token, accountId: info.accountId },
-      wranglerBin: shim,
-      stateDir: join(dir, "test-wrangler"),
-      baseEnv: { PATH: process.env.PATH, HOME: dir },
-    });
-    await runner.deploy({ env: "staging" });
-    await runner.dispose();
-    const host = `secret-echo-staging.${info.accountSubdomain}.workers.dev`;
-    expect((await get(info.port, host)).body).toBe("missing");
-
+    // Nothing was deployed; the secret goes to the Worker before its first deploy (wrangler itself
+    // refuses to deploy while a `secrets.required` name is unset).
     const diff = await lego(["secrets", "diff", "secret-echo", "--env", "staging", "--root", root, "--json"]);
     expect(JSON.parse(diff.stdout).data.diffs[0]).toMatchObject({
-      scriptExists: true,
+      scriptExists: false,
       missing: ["MY_SECRET"],
     });
 
@@ -159,6 +150,10 @@ describe.skipIf(!ready)("secrets on the local cloud (built CLI, real wrangler, w
       expect.objectContaining({ name: "MY_SECRET", pushed: true, persisted: true }),
     ]);
 
+    const deployed = await lego(["deploy", "secret-echo", "--env", "staging", "--root", root, "--json"]);
+    expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+    const host = `secret-echo-staging.${info.accountSubdomain}.workers.dev`;
+
     const [stored] = await createVault({
       legoHome: env.LEGO_HOME as string,
       passphrase: async () => PASS,
@@ -174,11 +169,19 @@ describe.skipIf(!ready)("secrets on the local cloud (built CLI, real wrangler, w
 
     const argvs = await readFile(argvLog, "utf8");
     expect(argvs).toMatch(/"secret","bulk"/);
-    const outputs = [status, refused, diff, push].map((r) => `${r.stdout}\n${r.stderr}`).join("\n");
+    const outputs = [status, refused, diff, push, deployed].map((r) => `${r.stdout}\n${r.stderr}`).join("\n");
     expect(outputs).not.toContain(value);
     expect(argvs).not.toContain(value);
-    const files = [...(await allFiles(root)), ...(await allFiles(env.LEGO_HOME as string))];
+    // Everything on disk: the portfolio (.lego: audit log, journals, reports), LEGO_HOME (vault, wrangler's
+    // state, the local cloud's logs). The one exception is the local cloud's own secret store, which plays
+    // Cloudflare's part (it must hand the value to workerd): mode 0600.
+    const cloudStore = join(env.LEGO_HOME as string, "local", "state", "secrets.json");
+    expect((await stat(cloudStore)).mode & 0o777).toBe(0o600);
+    const files = [...(await allFiles(root)), ...(await allFiles(env.LEGO_HOME as string))].filter(
+      (f) => f.path !== cloudStore,
+    );
     expect(files.some((f) => f.path.endsWith(join(".lego", "audit.jsonl")))).toBe(true);
+    expect(files.some((f) => f.path.endsWith("vault.json"))).toBe(true);
     for (const f of files) expect(f.text.includes(value), f.path).toBe(false);
   });
 });
