@@ -71,9 +71,12 @@ export interface ApiFailure {
 /** A redaction function: replaces every secret in a string with `***`. */
 export type Redact = (text: string) => string;
 
-/** A redactor for exactly one secret (any length but empty), for messages built around a token. */
+/**
+ * A redaction function for the given secrets. Values shorter than 4 characters are left alone: they
+ * would mangle ordinary words, and no real token is that short.
+ */
 export function redactor(...secrets: Array<string | undefined>): Redact {
-  const list = secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
+  const list = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
   return (text) => {
     let out = text;
     for (const s of list) out = out.split(s).join("***");

@@ -349,6 +349,13 @@ describe("pagination", () => {
     expect(fake.find("GET", /^\/zones$/).map((r) => r.query.page)).toEqual(["1", "2", "3"]);
   });
 
+  it("scopes zones to an account with account.id", async () => {
+    const { cf } = client();
+    expect(await cf.listZones({ accountId: ACCOUNT })).toHaveLength(fixture.zones.length);
+    expect(fake.find("GET", /^\/zones$/)[0]?.query["account.id"]).toBe(ACCOUNT);
+    expect(await cf.listZones({ accountId: "f".repeat(32) })).toEqual([]);
+  });
+
   it("terminates on an API that ignores ?page= (the SDK alone would loop forever)", async () => {
     const items = [{ id: "a".repeat(32), name: "loop.example" }];
     fake.route("GET", /^\/zones$/, () => ({

@@ -158,6 +158,12 @@ describe("wrangler runner (real pinned wrangler)", () => {
       NODE_COMPILE_CACHE: join(root, "state", "compile-cache"),
     });
     expect(recorded?.env.CLOUDFLARE_API_KEY).toBeUndefined();
+    // wrangler's npm update check (run on unexpected errors) is answered offline from a seeded cache.
+    const seeded = JSON.parse(
+      await readFile(join(root, "state", "tmp", "update-check", "wrangler-latest.json"), "utf8"),
+    );
+    expect(seeded.latest).toBe("4.164.0");
+    expect(recorded?.env.TMPDIR).toBe(join(root, "state", "tmp"));
     // The ND-JSON file was read, then deleted.
     const outputFile = recorded?.env.WRANGLER_OUTPUT_FILE_PATH as string;
     await expect(stat(outputFile)).rejects.toMatchObject({ code: "ENOENT" });
@@ -279,6 +285,14 @@ describe("wrangler runner (real pinned wrangler)", () => {
     expect(error).toBeInstanceOf(InterruptedError);
     expect(error).toMatchObject({ code: "ERR_INTERRUPTED", exitCode: 130 });
     expect(Date.now() - abortedAt).toBeLessThan(5000);
+  });
+
+  it("refuses a missing service folder before spawning", async () => {
+    await expect(wrangler.deploy({ cwd: join(root, "no-such-service") })).rejects.toMatchObject({
+      code: "ERR_WRANGLER_USAGE",
+      exitCode: 2,
+    });
+    expect(await readRecorded()).toEqual([]);
   });
 
   it("refuses a secret in argv", async () => {

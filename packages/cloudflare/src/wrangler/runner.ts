@@ -312,15 +312,21 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
 
   async function run(args: string[], runOptions: WranglerRunOptions = {}): Promise<WranglerRunResult> {
     const { target } = options;
-    const secrets = [target.token, ...(runOptions.secrets ?? [])].filter((s) => s.length > 0);
+    const secrets = [target.token, ...(runOptions.secrets ?? [])];
     const redact: Redact = redactor(...secrets);
+    // A guard, not the mechanism (secret values go to stdin by construction). Short values are
+    // skipped: "test" as a local token must not forbid `--name test-worker`.
     for (const arg of args)
-      if (secrets.some((s) => arg.includes(s)))
+      if (secrets.some((s) => s.length >= 8 && arg.includes(s)))
         throw usage(
           "Refusing to run wrangler with a secret in its arguments",
           "Pass secret values on stdin.",
         );
     const command = ["wrangler", ...args];
+    const cwd = runOptions.cwd ?? options.cwd;
+    const cwdInfo = await stat(cwd).catch(() => undefined);
+    if (!cwdInfo?.isDirectory())
+      throw usage(`Cannot run ${command.join(" ")} in ${cwd}: no such folder`, "Check the service folder.");
     const dir = await ensureStateDir();
     await seedUpdateCheck(dir);
     const wantOutput = runOptions.outputFile ?? true;
@@ -345,7 +351,6 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     const signals = [options.signal, runOptions.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     if (signal?.aborted) throw new InterruptedError(`${command.join(" ")} was cancelled before it started`);
-    const cwd = runOptions.cwd ?? options.cwd;
     logger.debug(`running ${command.join(" ")}`, { cwd });
     const started = Date.now();
     try {
@@ -369,6 +374,14 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
       const stderr = redact(String(result.stderr ?? ""));
       if (result.isCanceled || (signal?.aborted && result.failed))
         throw new InterruptedError(`${command.join(" ")} was cancelled`);
+      if (result.failed && (result as { code?: string }).code === "ENOENT")
+        throw new LegoError({
+          code: "ERR_WRANGLER_NOT_FOUND",
+          message: `Cannot start wrangler: ${nodePath} was not found`,
+          hint: "Pass nodePath pointing at Node >= 22.12 (or unset it to use the Node running Lego).",
+          kind: "system",
+          exitCode: ExitCode.Failure,
+        });
       if (result.failed) {
         const failed = findRecord(records, "command-failed");
         const cfCode = failed?.code;
@@ -380,14 +393,6 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
           : result.exitCode !== undefined
             ? `exited with code ${result.exitCode}`
             : `was killed (${result.signal ?? "unknown signal"})`;
-        if ((result as { code?: string }).code === "ENOENT")
-          throw new LegoError({
-            code: "ERR_WRANGLER_NOT_FOUND",
-            message: `Cannot start wrangler: ${nodePath} was not found`,
-            hint: "Pass nodePath pointing at Node >= 22.12.",
-            kind: "system",
-            exitCode: ExitCode.Failure,
-          });
         const stderrTail = tail(stderr || stdout, tailLines);
         const firstLine = failed?.message ? redact(failed.message).split("\n")[0] : undefined;
         throw new LegoError({
