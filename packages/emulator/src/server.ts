@@ -61,6 +61,8 @@ export interface RecordedRequest {
   path: string;
   status: number;
   at: string;
+  /** Time the local cloud spent answering, in ms. */
+  durationMs: number;
 }
 
 /** A running local cloud. */
@@ -201,8 +203,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const cfBlob = JSON.stringify(LOCAL_CF);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-  const record = (method: string, path: string, status: number) => {
-    requests.push({ method, path, status, at: nowIso() });
+  const record = (method: string, path: string, status: number, started: number) => {
+    requests.push({ method, path, status, at: nowIso(), durationMs: performance.now() - started });
     if (requests.length > 5000) requests.splice(0, requests.length - 5000);
   };
 
@@ -214,6 +216,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   ) {
     const method = (req.method ?? "GET").toUpperCase();
     const path = rawPath.slice("/client/v4".length) || "/";
+    const started = performance.now();
     let status = 500;
     try {
       const decision = faults.decide(method, path);
@@ -310,7 +313,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         );
       }
     } finally {
-      record(method, path, status);
+      record(method, path, status, started);
     }
   }
 
