@@ -64,59 +64,61 @@ const runner = createWranglerRunner({
   stateDir: join(work, "wrangler"),
 });
 const { api, wrangler } = db.fromCloudflare({ client, wrangler: runner });
-await client.createD1Database("bench-db");
-const seed = join(work, "seed.sql");
-const lines = [
-  "CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT, at INTEGER NOT NULL);",
-];
-for (let i = 1; i <= ROWS; i++)
-  lines.push(
-    `INSERT INTO events VALUES (${i}, 'kind-${i % 17}', 'payload ${i}: it''s row ${i}; some text to make it wider', ${1764000000 + i});`,
-  );
-await writeFile(seed, `${lines.join("\n")}\n`);
-const scope = { cwd: serviceDir, configPath: join(serviceDir, "wrangler.jsonc"), env: "staging" };
-await wrangler.d1Execute({ ...scope, database: "bench-db", file: seed });
+try {
+  await client.createD1Database("bench-db");
+  const seed = join(work, "seed.sql");
+  const lines = [
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT, at INTEGER NOT NULL);",
+  ];
+  for (let i = 1; i <= ROWS; i++)
+    lines.push(
+      `INSERT INTO events VALUES (${i}, 'kind-${i % 17}', 'payload ${i}: it''s row ${i}; some text to make it wider', ${1764000000 + i});`,
+    );
+  await writeFile(seed, `${lines.join("\n")}\n`);
+  const scope = { cwd: serviceDir, configPath: join(serviceDir, "wrangler.jsonc"), env: "staging" };
+  await wrangler.d1Execute({ ...scope, database: "bench-db", file: seed });
 
-const portfolio = await scanPortfolio({ root, cache: false });
-const [t] = db.d1TargetsOf(portfolio, portfolio.services[0], "staging");
-const ctx = { root, api, wrangler, target: "local" };
+  const portfolio = await scanPortfolio({ root, cache: false });
+  const [t] = db.d1TargetsOf(portfolio, portfolio.services[0], "staging");
+  const ctx = { root, api, wrangler, target: "local" };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const timed = async (fn) => {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-};
-const plainExport = [];
-const legoBackup = [];
-const plainImport = [];
-const legoRestore = [];
-let bytes = 0;
-let last;
-for (let run = 0; run < RUNS; run++) {
-  const out = join(work, `plain-${run}.sql`);
-  plainExport.push(await timed(() => wrangler.d1Export({ ...scope, database: "bench-db", output: out })));
-  bytes = (await stat(out)).size;
-  legoBackup.push(await timed(async () => (last = await db.createBackup(t, ctx))));
-  // Plain import needs an empty database (the dump creates its tables); lego's restore empties the live one.
-  await client.createD1Database(`bench-plain-${run}`);
-  plainImport.push(
-    await timed(() => wrangler.d1Execute({ ...scope, database: `bench-plain-${run}`, file: out })),
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const timed = async (fn) => {
+    const start = performance.now();
+    await fn();
+    return performance.now() - start;
+  };
+  const plainExport = [];
+  const legoBackup = [];
+  const plainImport = [];
+  const legoRestore = [];
+  let bytes = 0;
+  let last;
+  for (let run = 0; run < RUNS; run++) {
+    const out = join(work, `plain-${run}.sql`);
+    plainExport.push(await timed(() => wrangler.d1Export({ ...scope, database: "bench-db", output: out })));
+    bytes = (await stat(out)).size;
+    legoBackup.push(await timed(async () => (last = await db.createBackup(t, ctx))));
+    // Plain import needs an empty database (the dump creates its tables); lego's restore empties the live one.
+    await client.createD1Database(`bench-plain-${run}`);
+    plainImport.push(
+      await timed(() => wrangler.d1Execute({ ...scope, database: `bench-plain-${run}`, file: out })),
+    );
+    legoRestore.push(await timed(() => db.restoreBackup(t, last, ctx, { safetyBackup: false })));
+  }
+  if (last.rowCounts.events !== ROWS)
+    throw new Error(`the backup counted ${last.rowCounts.events} rows, not ${ROWS}`);
+
+  const rate = (ms) => Math.round(ROWS / (ms / 1000)).toLocaleString("en-US");
+  const row = (what, plain, lego) =>
+    `${what.padEnd(8)} wrangler ${String(Math.round(plain)).padStart(6)} ms (${rate(plain).padStart(9)} rows/s)   lego ${String(Math.round(lego)).padStart(6)} ms (${rate(lego).padStart(9)} rows/s)   ratio ${(lego / plain).toFixed(2)}`;
+  console.log(
+    `D1 database of ${ROWS.toLocaleString("en-US")} rows (${(bytes / 1e6).toFixed(1)} MB dump), local cloud, median of ${RUNS}`,
   );
-  legoRestore.push(await timed(() => db.restoreBackup(t, last, ctx, { safetyBackup: false })));
+  console.log(row("backup", median(plainExport), median(legoBackup)));
+  console.log(row("restore", median(plainImport), median(legoRestore)));
+} finally {
+  await runner.dispose();
+  await cloud.close?.();
+  await rm(work, { recursive: true, force: true });
 }
-if (last.rowCounts.events !== ROWS)
-  throw new Error(`the backup counted ${last.rowCounts.events} rows, not ${ROWS}`);
-
-const rate = (ms) => Math.round(ROWS / (ms / 1000)).toLocaleString("en-US");
-const row = (what, plain, lego) =>
-  `${what.padEnd(8)} wrangler ${String(Math.round(plain)).padStart(6)} ms (${rate(plain).padStart(9)} rows/s)   lego ${String(Math.round(lego)).padStart(6)} ms (${rate(lego).padStart(9)} rows/s)   ratio ${(lego / plain).toFixed(2)}`;
-console.log(
-  `D1 database of ${ROWS.toLocaleString("en-US")} rows (${(bytes / 1e6).toFixed(1)} MB dump), local cloud, median of ${RUNS}`,
-);
-console.log(row("backup", median(plainExport), median(legoBackup)));
-console.log(row("restore", median(plainImport), median(legoRestore)));
-
-await runner.dispose();
-await cloud.close?.();
-await rm(work, { recursive: true, force: true });

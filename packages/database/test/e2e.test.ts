@@ -1,0 +1,191 @@
+// End to end on the local cloud (@lego/emulator): the real wrangler deploys a Worker bound to D1 and
+// applies migrations; the Worker answers with the rows over HTTP; a migration that fails half-way leaves
+// every table exactly as before (row by row), with the restore in the audit log; status lists pending
+// migrations per environment; a restore from a named backup brings deleted rows back, and the Worker
+// sees them.
+
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createCloudflareClient, createWranglerRunner, type WranglerRunner } from "@lego/cloudflare";
+import { isLegoError, type LegoError } from "@lego/core";
+import type { Portfolio } from "@lego/discovery";
+import { type LocalCloud, startLocalCloud } from "@lego/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readAuditLog } from "../src/audit.ts";
+import { createBackup, findBackup } from "../src/backup.ts";
+import { fromCloudflare } from "../src/cloudflare-adapter.ts";
+import type { DatabaseContext } from "../src/context.ts";
+import { createDeployMigrationHook } from "../src/deploy-hook.ts";
+import { portfolioStatus, syncPortfolio } from "../src/portfolio.ts";
+import { restoreBackup } from "../src/restore.ts";
+import { d1TargetsOf } from "../src/targets.ts";
+import { writePortfolio } from "./support/portfolio.ts";
+
+const M1 =
+  "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);\nCREATE TABLE tags (note_id INTEGER REFERENCES notes(id), tag TEXT);";
+const M2 =
+  "INSERT INTO notes (body) VALUES ('first'), ('it''s; second'), ('multi\nline');\nINSERT INTO tags VALUES (1, 'a'), (2, 'b');";
+// Two statements succeed before the third fails.
+const M3_BAD =
+  "INSERT INTO notes (body) VALUES ('third');\nCREATE TABLE extra (x);\nDELETE FROM tags;\nINSERT INTO missing_table VALUES (1);";
+const WORKER = `export default {
+  async fetch(request, env) {
+    const { results } = await env.DB.prepare("SELECT id, body FROM notes ORDER BY id").all();
+    return Response.json(results);
+  },
+};
+`;
+
+let root: string;
+let cloud: LocalCloud;
+let runner: WranglerRunner;
+let portfolio: Portfolio;
+let ctx: DatabaseContext;
+
+function get(hostname: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port: cloud.port, path: "/", headers: { host: hostname } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Every user table, every row, in rowid order, read through the API. */
+async function snapshot(databaseName: string) {
+  const found = await ctx.api.getD1Database(databaseName);
+  const [tables] = await ctx.api.queryD1(
+    found!.uuid,
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND substr(name, 1, 4) <> '_cf_' ORDER BY name",
+  );
+  const out: Record<string, unknown[]> = {};
+  for (const { name } of tables!.results as Array<{ name: string }>) {
+    const [rows] = await ctx.api.queryD1(found!.uuid, `SELECT * FROM "${name}" ORDER BY rowid`);
+    out[name] = rows!.results;
+  }
+  return out;
+}
+
+async function catchError(p: Promise<unknown>): Promise<LegoError> {
+  try {
+    await p;
+  } catch (error) {
+    if (isLegoError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a LegoError");
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "lego-db-e2e-"));
+  cloud = await startLocalCloud({ stateDir: join(root, ".cloud"), zones: ["example.com"] });
+  portfolio = await writePortfolio(root, [
+    {
+      name: "ledger",
+      databases: { staging: "ledger-db-staging", production: "ledger-db" },
+      migrations: { "0001_init.sql": M1, "0002_seed.sql": M2 },
+    },
+  ]);
+  // The Worker reads its notes; staging answers at staging-ledger.example.com.
+  const dir = join(root, "services", "ledger");
+  await writeFile(join(dir, "src", "index.js"), WORKER);
+  const config = JSON.parse(await readFile(join(dir, "wrangler.jsonc"), "utf8"));
+  config.env.staging.routes = [{ pattern: "staging-ledger.example.com", custom_domain: true }];
+  await writeFile(join(dir, "wrangler.jsonc"), JSON.stringify(config, null, 2));
+  const target = { apiBaseUrl: cloud.apiBaseUrl, token: cloud.token, accountId: cloud.accountId };
+  runner = createWranglerRunner({
+    cwd: root,
+    target,
+    baseEnv: { PATH: process.env.PATH, HOME: root },
+    stateDir: join(root, ".wrangler-state"),
+  });
+  const client = createCloudflareClient({
+    token: cloud.token,
+    baseURL: cloud.apiBaseUrl,
+    accountId: cloud.accountId,
+  });
+  ctx = { root, ...fromCloudflare({ client, wrangler: runner }), target: "local" };
+}, 60_000);
+afterAll(async () => {
+  await runner?.dispose();
+  await cloud?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("on the local cloud, with the real wrangler", () => {
+  it("migrates before the Worker deploy, and the Worker sees the migrations' rows", async () => {
+    // The deploy pipeline's step: the database does not exist yet; it is created, then migrated.
+    const migrate = createDeployMigrationHook(portfolio, ctx);
+    const outcome = await migrate({ service: "ledger", environment: "staging" });
+    expect(outcome.applied).toEqual(["0001_init.sql", "0002_seed.sql"]);
+    await runner.deploy({ cwd: join(root, "services", "ledger"), env: "staging" });
+    const res = await get("staging-ledger.example.com");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual([
+      { id: 1, body: "first" },
+      { id: 2, body: "it's; second" },
+      { id: 3, body: "multi\nline" },
+    ]);
+  }, 120_000);
+
+  it("a third migration failing half-way leaves every table's rows exactly as before, exit 1, restore audited", async () => {
+    const before = await snapshot("ledger-db-staging");
+    expect(Object.keys(before)).toEqual(["d1_migrations", "lego_migration_checksums", "notes", "tags"]);
+    await writeFile(join(root, "services", "ledger", "migrations", "0003_bad.sql"), M3_BAD);
+    const error = await catchError(syncPortfolio(portfolio, "staging", ctx));
+    expect(error).toMatchObject({ code: "ERR_MIGRATION_FAILED", exitCode: 1 });
+    expect(error.message).toMatch(
+      /Migration 0003_bad\.sql failed on ledger-db-staging \(ledger, staging\): .*missing_table/s,
+    );
+    expect(error.message).toMatch(
+      /The data was restored from backup .*; the row counts of all 4 tables match the backup\./,
+    );
+    expect(await snapshot("ledger-db-staging")).toEqual(before);
+    const audit = await readAuditLog(root);
+    const failed = audit.find((e) => e.action === "db.migrate.failed");
+    expect(failed).toMatchObject({
+      service: "ledger",
+      environment: "staging",
+      target: "local",
+      details: { failedMigration: "0003_bad.sql" },
+    });
+    expect(audit.filter((e) => e.runId === failed!.runId).map((e) => e.action)).toContain(
+      "db.restore.verified",
+    );
+    // The Worker still answers with the same rows.
+    expect(JSON.parse((await get("staging-ledger.example.com")).body)).toHaveLength(3);
+  }, 120_000);
+
+  it("lists pending migrations per environment", async () => {
+    const status = await portfolioStatus(portfolio, ctx);
+    expect(status.databases.map((d) => [d.env, d.exists, d.pending.map((p) => p.name)])).toEqual([
+      ["staging", true, ["0003_bad.sql"]],
+      ["production", false, ["0001_init.sql", "0002_seed.sql", "0003_bad.sql"]],
+    ]);
+  }, 60_000);
+
+  it("a restore from a named backup brings back deleted rows", async () => {
+    const [target] = d1TargetsOf(portfolio, portfolio.services[0]!, "staging");
+    const backup = await createBackup(target!, ctx);
+    const before = await snapshot("ledger-db-staging");
+    const id = (await ctx.api.getD1Database("ledger-db-staging"))!.uuid;
+    await ctx.api.queryD1(id, "DELETE FROM tags; DELETE FROM notes WHERE id > 1");
+    expect(JSON.parse((await get("staging-ledger.example.com")).body)).toHaveLength(1);
+    const named = await findBackup(root, { service: "ledger", env: "staging", from: backup.file });
+    const result = await restoreBackup(target!, named, ctx);
+    expect(result).toMatchObject({ method: "file", backup: backup.id, rowCounts: { notes: 3, tags: 2 } });
+    expect(await snapshot("ledger-db-staging")).toEqual(before);
+    expect(JSON.parse((await get("staging-ledger.example.com")).body)).toHaveLength(3);
+  }, 120_000);
+});
