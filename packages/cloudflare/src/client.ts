@@ -150,7 +150,7 @@ export interface CloudflareClient {
   queryD1(
     databaseId: string,
     sql: string,
-    params?: Array<string | number | boolean | null>,
+    params?: unknown[],
     options?: CallOptions & { idempotent?: boolean | undefined },
   ): Promise<D1QueryResult[]>;
   /** `GET /accounts/:a/workers/domains` (custom domains), optionally filtered. */
