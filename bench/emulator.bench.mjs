@@ -13,7 +13,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-const here = dirname(fileURLToPath(import.meta.url));
 const HELLO = `export default { fetch() { return new Response("hello"); } };`;
 
 if (process.argv[2] === "--load") {

@@ -216,3 +216,75 @@ describe("the runtime", () => {
     expect(versions.json.result.items).toHaveLength(2);
   });
 });
+
+describe("more of the Workers API", () => {
+  it("runs KV and R2 bindings on local storage", async () => {
+    await deploy(
+      "storage",
+      `export default { async fetch(r, env) {
+        await env.KV.put("k", "kv-value");
+        await env.BUCKET.put("o", "r2-value");
+        return Response.json({ kv: await env.KV.get("k"), r2: await (await env.BUCKET.get("o")).text() });
+      } };`,
+      {
+        bindings: [
+          { type: "kv_namespace", name: "KV", namespace_id: "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f" },
+          { type: "r2_bucket", name: "BUCKET", bucket_name: "local-bucket" },
+        ],
+      },
+      "storage.example.com",
+    );
+    expect(JSON.parse((await request(cloud.port, "storage.example.com")).body)).toEqual({
+      kv: "kv-value",
+      r2: "r2-value",
+    });
+  });
+
+  it("takes 4.86's secret bulk (PATCH settings as a multipart form) and deletes secrets", async () => {
+    await deploy(
+      "legacy",
+      "export default { fetch(r, env) { return Response.json({ a: env.A ?? null, b: env.B ?? null, v: env.V }); } };",
+      { bindings: [{ type: "plain_text", name: "V", text: "var" }] },
+      "legacy.example.com",
+    );
+    const settings = await api<{ bindings: Array<{ type: string; name: string }> }>(
+      cloud,
+      "GET",
+      `${acct()}/workers/scripts/legacy/settings`,
+    );
+    const form = new FormData();
+    form.set(
+      "settings",
+      JSON.stringify({
+        bindings: [
+          ...settings.json.result.bindings.map((b) => ({ type: "inherit", name: b.name })),
+          { type: "secret_text", name: "A", text: "one" },
+          { type: "secret_text", name: "B", text: "two" },
+        ],
+      }),
+    );
+    expect((await api(cloud, "PATCH", `${acct()}/workers/scripts/legacy/settings`, form)).status).toBe(200);
+    expect(JSON.parse((await request(cloud.port, "legacy.example.com")).body)).toEqual({
+      a: "one",
+      b: "two",
+      v: "var",
+    });
+    expect((await api(cloud, "DELETE", `${acct()}/workers/scripts/legacy/secrets/A`)).status).toBe(200);
+    expect(JSON.parse((await request(cloud.port, "legacy.example.com")).body)).toEqual({
+      a: null,
+      b: "two",
+      v: "var",
+    });
+    const missing = await api(cloud, "DELETE", `${acct()}/workers/scripts/legacy/secrets/A`);
+    expect([missing.status, missing.json.errors[0]?.code]).toEqual([404, 10056]);
+  });
+
+  it("deletes a script with its domain", async () => {
+    expect((await api(cloud, "DELETE", `${acct()}/workers/scripts/legacy`)).status).toBe(200);
+    expect((await request(cloud.port, "legacy.example.com")).status).toBe(404);
+    const domains = await api<Array<{ hostname: string }>>(cloud, "GET", `${acct()}/workers/domains`);
+    expect(domains.json.result.map((d) => d.hostname)).not.toContain("legacy.example.com");
+    const refused = await api(cloud, "DELETE", `${acct()}/workers/scripts/auth`);
+    expect([refused.status, refused.json.errors[0]?.code]).toEqual([400, 10143]);
+  });
+});

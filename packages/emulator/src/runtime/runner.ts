@@ -382,7 +382,7 @@ function toEnvBinding(
     case "kv_namespace":
       return { type: "kv", id: String(b.namespace_id ?? b.id ?? b.name) };
     case "r2_bucket":
-      return { type: "r2", bucketName: String(b.bucket_name ?? b.name) } as EnvBinding;
+      return { type: "r2", name: String(b.bucket_name ?? b.name) };
     case "version_metadata":
       return { type: "version-metadata" };
     case "service": {
