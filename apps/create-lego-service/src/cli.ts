@@ -170,11 +170,14 @@ export function renderCreateOutput(
   output: CreateOutput,
   style: (format: "bold" | "dim" | "green", text: string) => string,
 ): string {
+  const envWidth = Math.max(...output.environments.map((e) => e.name.length));
+  const hostWidth = Math.max(...output.environments.map((e) => e.hostname.length + 8));
   const lines = [
     `${style("green", "✔")} ${output.dryRun ? "Would create" : "Created"} ${style("bold", output.name)} (${output.type}) in ${output.dir}: ${output.files.length} files`,
     "",
     ...output.environments.map(
-      (e) => `  ${e.name.padEnd(12)} https://${e.hostname}  ${style("dim", `Worker ${e.script}`)}`,
+      (e) =>
+        `  ${e.name.padEnd(envWidth)}  ${`https://${e.hostname}`.padEnd(hostWidth)}  ${style("dim", `Worker ${e.script}`)}`,
     ),
   ];
   if (output.secrets.length > 0)

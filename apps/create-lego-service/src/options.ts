@@ -21,6 +21,7 @@ export const COMPATIBILITY_DATE = "2025-09-01";
 
 /** Pinned tool versions written into a generated `package.json`: the ones this repo tests with. */
 export const TOOL_VERSIONS = {
+  "@cloudflare/workers-types": "5.20261117.1",
   wrangler: "4.164.0",
   vitest: "5.1.1",
   "@cloudflare/vitest-plugin": "1.5.0",

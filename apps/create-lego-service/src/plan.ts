@@ -15,6 +15,7 @@ import {
 } from "./templates/modules.ts";
 import {
   renderDevVarsExample,
+  renderEnvTypes,
   renderGitignore,
   renderInitMigration,
   renderPackageJson,
@@ -85,6 +86,7 @@ export function planScaffold(options: ScaffoldOptions): ScaffoldPlan {
     { path: "src/config/domains.ts", contents: renderDomains(o) },
     { path: "src/config/features.ts", contents: renderFeatures(o) },
     { path: "src/worker/index.ts", contents: renderWorker(o) },
+    { path: "src/worker/env.d.ts", contents: renderEnvTypes(o, "./index") },
     { path: "src/worker/http.ts", contents: renderHttp() },
     typeModule(o.type),
     { path: "test/worker.test.ts", contents: renderWorkerTest(o) },

@@ -54,6 +54,8 @@ beforeAll(async () => {
   await symlink(packageDir("@cloudflare/vitest-plugin"), join(modules, "@cloudflare/vitest-plugin"), "dir");
   await symlink(packageDir("vitest"), join(modules, "vitest"), "dir");
   await symlink(packageDir("wrangler"), join(modules, "wrangler"), "dir");
+  await symlink(packageDir("typescript"), join(modules, "typescript"), "dir");
+  await symlink(packageDir("@cloudflare/workers-types"), join(modules, "@cloudflare/workers-types"), "dir");
   await writeFile(join(root, "package.json"), '{ "private": true, "type": "module" }\n');
   await writeFile(
     join(root, "vitest.config.mjs"),
@@ -136,5 +138,21 @@ describe("generated services", () => {
     expect(byType["api-gateway"]).toMatch(/env\.DATA \(data-service-staging\)/);
     expect(byType["data-service"]).toMatch(/env\.DB \(data-service-db-staging\)/);
     expect(byType["static-site"]).toMatch(/env\.ENVIRONMENT \("staging"\)/);
+  }, 120_000);
+
+  it("typecheck with their own tsconfig (tsc, no network)", async () => {
+    const tsc = join(packageDir("typescript"), "bin/tsc");
+    const check = async (type: string) => {
+      const run = await execa(process.execPath, [tsc, "-p", "tsconfig.json"], {
+        cwd: join(root, type),
+        reject: false,
+      });
+      return { type, exitCode: run.exitCode, output: run.stdout + run.stderr };
+    };
+    const results = [
+      ...(await Promise.all([check("api-gateway"), check("data-service")])),
+      ...(await Promise.all([check("auth-service"), check("static-site")])),
+    ];
+    expect(results).toEqual(SERVICE_TYPES.map(() => expect.objectContaining({ exitCode: 0, output: "" })));
   }, 120_000);
 });

@@ -55,6 +55,7 @@ describe("planScaffold", () => {
       "package.json",
       "src/config/domains.ts",
       "src/config/features.ts",
+      "src/worker/env.d.ts",
       "src/worker/http.ts",
       "src/worker/index.ts",
       "test/worker.test.ts",
@@ -71,9 +72,7 @@ describe("planScaffold", () => {
         "test/env.d.ts",
       ].sort(),
     );
-    expect(paths("auth-service")).toEqual(
-      [...common, ".dev.vars.example", "src/worker/tokens.ts", "test/env.d.ts"].sort(),
-    );
+    expect(paths("auth-service")).toEqual([...common, ".dev.vars.example", "src/worker/tokens.ts"].sort());
     expect(paths("api-gateway")).toEqual([...common, "src/worker/proxy.ts"].sort());
     expect(paths("static-site")).toEqual([...common, "src/worker/page.ts"].sort());
   });
@@ -166,6 +165,7 @@ describe("planScaffold", () => {
     expect(pkg.dependencies).toEqual({ "@lego/runtime": DEFAULT_RUNTIME_VERSION });
     expect(Object.keys(pkg.devDependencies).sort()).toEqual([
       "@cloudflare/vitest-plugin",
+      "@cloudflare/workers-types",
       "typescript",
       "vitest",
       "wrangler",

@@ -12,7 +12,7 @@ export function renderPackageJson(o: ResolvedScaffoldOptions): string {
   const scripts: Record<string, string> = {
     dev: "wrangler dev",
     test: "vitest run",
-    typecheck: "wrangler types && tsc -p tsconfig.json",
+    typecheck: "tsc -p tsconfig.json",
     "build:check": "wrangler deploy --dry-run --outdir dist",
   };
   for (const env of o.environments) scripts[`deploy:${env}`] = `wrangler deploy --env ${env}`;
@@ -35,7 +35,11 @@ export function renderPackageJson(o: ResolvedScaffoldOptions): string {
   return `${toJson(pkg)}\n`;
 }
 
-/** `tsconfig.json` for a Worker: the runtime types come from `wrangler types` (worker-configuration.d.ts). */
+/**
+ * `tsconfig.json` for a Worker: runtime types from `@cloudflare/workers-types` (the version of the workerd
+ * wrangler runs), bindings from `src/worker/env.d.ts`. No `wrangler types` step: it checks npm for
+ * updates on every run, and a typecheck should not need the network.
+ */
 export function renderTsconfig(): string {
   const config = {
     compilerOptions: {
@@ -43,7 +47,7 @@ export function renderTsconfig(): string {
       lib: ["ES2024"],
       module: "ES2022",
       moduleResolution: "Bundler",
-      types: ["./worker-configuration.d.ts", "@cloudflare/vitest-plugin/types"],
+      types: ["@cloudflare/workers-types", "@cloudflare/vitest-plugin/types"],
       strict: true,
       noUncheckedIndexedAccess: true,
       isolatedModules: true,
@@ -56,9 +60,46 @@ export function renderTsconfig(): string {
   return `${toJson(config)}\n`;
 }
 
+/** `src/worker/env.d.ts`: the Worker's bindings, as wrangler.jsonc declares them. */
+export function renderEnvTypes(o: ResolvedScaffoldOptions, mainModule: string): string {
+  const fields = [
+    "  /** The environment this Worker runs as: `development` locally, else its wrangler `--env`. */",
+    "  ENVIRONMENT: string;",
+    "  /** The deployed version, reported by /health. */",
+    "  SERVICE_VERSION: string;",
+  ];
+  if (usesD1(o.type))
+    fields.push("  /** The service's D1 database; its schema is in ./migrations. */", "  DB: D1Database;");
+  for (const u of o.upstreams) {
+    fields.push(
+      `  /** The ${u.service} Worker of the same environment (service binding). */`,
+      `  ${u.binding}: Fetcher;`,
+    );
+  }
+  for (const s of requiredSecrets(o)) {
+    fields.push(
+      `  /** A secret: \`wrangler secret put ${s} --env <env>\`. Missing until it is set. */`,
+      `  ${s}?: string;`,
+    );
+  }
+  return `// The bindings of ${o.name}, as wrangler.jsonc declares them: keep the two in step when you add one.
+interface Env {
+${fields.join("\n")}
+}
+
+declare namespace Cloudflare {
+  // What \`cloudflare:test\` and \`cloudflare:workers\` type \`env\` and \`exports\` with.
+  interface Env extends globalThis.Env {}
+  interface GlobalProps {
+    mainModule: typeof import(${JSON.stringify(mainModule)});
+  }
+}
+`;
+}
+
 /** `.gitignore`. */
 export function renderGitignore(): string {
-  return ["node_modules/", "dist/", ".wrangler/", ".dev.vars", "worker-configuration.d.ts", ""].join("\n");
+  return ["node_modules/", "dist/", ".wrangler/", ".dev.vars", ""].join("\n");
 }
 
 /** `.dev.vars.example`: what `wrangler dev` needs locally (copy to `.dev.vars`). Empty values, never real ones. */

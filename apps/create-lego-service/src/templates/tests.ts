@@ -306,23 +306,12 @@ ${healthTest(o, "", false)}
 
 /** `test/env.d.ts`: the bindings only the tests have (vitest.config.ts adds them), when the type needs any. */
 export function renderTestEnv(o: ResolvedScaffoldOptions): string | undefined {
-  const extra =
-    o.type === "data-service"
-      ? [
-          "    /** The migrations of ./migrations, read by vitest.config.ts. */",
-          '    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];',
-        ]
-      : o.type === "auth-service"
-        ? [
-            "    /** A test-only value from vitest.config.ts; deployed environments use `wrangler secret put`. */",
-            "    JWT_SECRET: string;",
-          ]
-        : undefined;
-  if (!extra) return undefined;
-  return `// Bindings the tests add on top of the ones \`wrangler types\` generates from wrangler.jsonc.
+  if (o.type !== "data-service") return undefined;
+  return `// Bindings only the tests have, on top of src/worker/env.d.ts.
 declare namespace Cloudflare {
   interface Env {
-${extra.join("\n")}
+    /** The migrations of ./migrations, read by vitest.config.ts. */
+    TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
   }
 }
 `;

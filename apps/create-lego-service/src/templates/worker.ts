@@ -95,16 +95,13 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
 
 function authService(): string {
   return `${HEALTH}
-/** The bindings of this Worker: the generated Env plus the JWT_SECRET secret (set with \`wrangler secret put\`). */
-type AuthEnv = Env & { JWT_SECRET?: string };
-
 const DEFAULT_TTL_SECONDS = 3600;
 const MAX_TTL_SECONDS = 86_400;
 
 const issueGuard = lego.createFeatureGuard(FEATURES.TOKEN_ISSUING);
 
 /** The signing secret, or a 503 naming what is missing (never its value). */
-function signingSecret(env: AuthEnv): string | Response {
+function signingSecret(env: Env): string | Response {
   const secret = env.JWT_SECRET;
   if (!secret) return error(503, "SECRET_MISSING", "JWT_SECRET is not set for this environment");
   if (secret.length < MIN_SECRET_LENGTH) {
@@ -129,7 +126,7 @@ function checkTokenRequest(body: Record<string, unknown>): { subject: string; tt
   return { subject, ttl };
 }
 
-async function issueToken(request: Request, env: AuthEnv): Promise<Response> {
+async function issueToken(request: Request, env: Env): Promise<Response> {
   const secret = signingSecret(env);
   if (secret instanceof Response) return secret;
   const body = await readJsonObject(request);
@@ -145,7 +142,7 @@ async function issueToken(request: Request, env: AuthEnv): Promise<Response> {
   return json({ token, tokenType: "Bearer", expiresIn: checked.ttl });
 }
 
-async function me(request: Request, env: AuthEnv): Promise<Response> {
+async function me(request: Request, env: Env): Promise<Response> {
   const secret = signingSecret(env);
   if (secret instanceof Response) return secret;
   const token = bearerToken(request);
@@ -163,7 +160,7 @@ async function me(request: Request, env: AuthEnv): Promise<Response> {
   });
 }
 
-async function route(request: Request, env: AuthEnv, ctx: ExecutionContext): Promise<Response> {
+async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/health") return health(request, env);
   if (url.pathname === "/token") {
@@ -261,7 +258,7 @@ ${dataService()}${FOOTER("Env")}`;
         'import { error, json, methodNotAllowed, notFound, readJsonObject } from "./http";',
         'import { bearerToken, MIN_SECRET_LENGTH, signToken, verifyToken } from "./tokens";',
       ])}
-${authService()}${FOOTER("AuthEnv")}`;
+${authService()}${FOOTER("Env")}`;
     case "api-gateway":
       return `${HEADER([
         'import { error, json, notFound } from "./http";',

@@ -94,8 +94,11 @@ export const createCommand = defineCommand({
     ui.print(
       `${ui.style("green", "✔")} ${result.dryRun ? "Would create" : "Created"} ${ui.style("bold", result.name)} (${result.type}) in ${result.dir}: ${result.files.length} files`,
     );
+    const envWidth = Math.max(...result.environments.map((e) => e.name.length));
+    const hostWidth = Math.max(...result.environments.map((e) => e.hostname.length + 8));
     for (const e of result.environments) {
-      ui.print(`  ${e.name.padEnd(12)} https://${e.hostname}  ${ui.style("dim", `Worker ${e.script}`)}`);
+      const url = `https://${e.hostname}`.padEnd(hostWidth);
+      ui.print(`  ${e.name.padEnd(envWidth)}  ${url}  ${ui.style("dim", `Worker ${e.script}`)}`);
     }
     if (result.secrets.length > 0) ui.print(`  Needs: ${result.secrets.join(", ")}`);
     ui.print("Next:");

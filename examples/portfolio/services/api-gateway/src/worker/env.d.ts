@@ -1,0 +1,19 @@
+// The bindings of api-gateway, as wrangler.jsonc declares them: keep the two in step when you add one.
+interface Env {
+  /** The environment this Worker runs as: `development` locally, else its wrangler `--env`. */
+  ENVIRONMENT: string;
+  /** The deployed version, reported by /health. */
+  SERVICE_VERSION: string;
+  /** The auth-service Worker of the same environment (service binding). */
+  AUTH: Fetcher;
+  /** The data-service Worker of the same environment (service binding). */
+  DATA: Fetcher;
+}
+
+declare namespace Cloudflare {
+  // What `cloudflare:test` and `cloudflare:workers` type `env` and `exports` with.
+  interface Env extends globalThis.Env {}
+  interface GlobalProps {
+    mainModule: typeof import("./index");
+  }
+}

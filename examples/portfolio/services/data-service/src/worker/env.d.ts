@@ -1,0 +1,17 @@
+// The bindings of data-service, as wrangler.jsonc declares them: keep the two in step when you add one.
+interface Env {
+  /** The environment this Worker runs as: `development` locally, else its wrangler `--env`. */
+  ENVIRONMENT: string;
+  /** The deployed version, reported by /health. */
+  SERVICE_VERSION: string;
+  /** The service's D1 database; its schema is in ./migrations. */
+  DB: D1Database;
+}
+
+declare namespace Cloudflare {
+  // What `cloudflare:test` and `cloudflare:workers` type `env` and `exports` with.
+  interface Env extends globalThis.Env {}
+  interface GlobalProps {
+    mainModule: typeof import("./index");
+  }
+}

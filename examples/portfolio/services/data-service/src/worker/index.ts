@@ -1,0 +1,85 @@
+import { createService, RuntimeConfigError } from "@lego/runtime";
+import { domains } from "../config/domains";
+import { FEATURES } from "../config/features";
+import { error, json, methodNotAllowed, notFound } from "./http";
+import { createNote, deleteNote, getNote, listNotes, parseId, updateNote } from "./notes";
+
+// The domain config bound to the runtime helpers: `initializeService` resolves this service, its
+// environment (the ENVIRONMENT var) and its feature flags; `createFeatureGuard` answers 404 when a flag is off.
+const lego = createService(domains);
+
+/** `/health`: what is deployed where. `version` is the SERVICE_VERSION var, so a redeploy is visible. */
+function health(
+  request: Request,
+  env: { SERVICE_VERSION: string },
+  extra: Record<string, unknown> = {},
+): Response {
+  const service = lego.initializeService(env, request);
+  return json({
+    ok: true,
+    service: service.name,
+    environment: service.environment,
+    version: env.SERVICE_VERSION,
+    ...extra,
+  });
+}
+
+const writeGuard = lego.createFeatureGuard(FEATURES.NOTES_WRITE);
+
+async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.pathname === "/health") {
+    try {
+      await env.DB.prepare("SELECT 1").first();
+    } catch {
+      const service = lego.initializeService(env, request);
+      return json(
+        {
+          ok: false,
+          service: service.name,
+          environment: service.environment,
+          version: env.SERVICE_VERSION,
+          database: "unreachable",
+        },
+        503,
+      );
+    }
+    return health(request, env, { database: "ok" });
+  }
+  if (url.pathname === "/notes") {
+    if (request.method === "GET") return listNotes(env.DB, url);
+    if (request.method === "POST") {
+      return writeGuard((req: Request, e: Env) => createNote(e.DB, req))(request, env, ctx);
+    }
+    return methodNotAllowed(["GET", "POST"]);
+  }
+  const match = /^\/notes\/([^/]+)$/.exec(url.pathname);
+  if (match) {
+    const id = parseId(match[1]!);
+    if (id === undefined) return error(400, "INVALID_ID", "A note id is a positive integer");
+    switch (request.method) {
+      case "GET":
+        return getNote(env.DB, id);
+      case "PUT":
+      case "PATCH":
+        return writeGuard((req: Request, e: Env) => updateNote(e.DB, id, req))(request, env, ctx);
+      case "DELETE":
+        return writeGuard((_req: Request, e: Env) => deleteNote(e.DB, id))(request, env, ctx);
+      default:
+        return methodNotAllowed(["GET", "PUT", "PATCH", "DELETE"]);
+    }
+  }
+  return notFound(request);
+}
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    try {
+      return await route(request, env, ctx);
+    } catch (thrown) {
+      // A misconfigured Worker (unknown ENVIRONMENT, bad FEATURE_* var) says what to fix; nothing secret is in it.
+      if (thrown instanceof RuntimeConfigError) return error(500, thrown.code, thrown.message);
+      throw thrown;
+    }
+  },
+} satisfies ExportedHandler<Env>;
