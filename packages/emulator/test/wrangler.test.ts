@@ -68,9 +68,9 @@ describe("the real wrangler against the local cloud", () => {
   it("deploys a Worker with D1, vars and a custom domain, then serves it on its hostname", async () => {
     const run = await wrangler(["deploy", "--env="]);
     versions.v1 = versionIdOf(run);
-    expect(run.records.find((r) => r.type === "deploy")?.targets).toEqual([
-      "api.example.com (custom domain)",
-    ]);
+    const targets = run.records.find((r) => r.type === "deploy")?.targets as string[];
+    expect(targets).toContain("api.example.com (custom domain)");
+    expect(targets.some((t) => t.includes("*/30 * * * *"))).toBe(true);
     const body = await getJson(cloud.port, "api.example.com");
     expect(body).toMatchObject({ code: "v1", greeting: "prod", host: "api.example.com" });
     // The `.localhost` form a browser can open reaches the same Worker.
@@ -187,6 +187,12 @@ describe("the real wrangler against the local cloud", () => {
       code: "v2",
       secret: "s3cr3t-value",
     });
+  });
+
+  it("secret put on a Worker that does not exist creates a draft Worker first", async () => {
+    await wrangler(["secret", "put", "FIRST", "--name", "fresh-worker"], "draft-secret\n");
+    const list = await wrangler(["secret", "list", "--name", "fresh-worker", "--format", "json"]);
+    expect(JSON.parse(list.stdout)).toEqual([{ name: "FIRST", type: "secret_text" }]);
   });
 
   it("no wrangler run connected anywhere but loopback", async () => {

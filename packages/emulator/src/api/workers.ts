@@ -796,6 +796,33 @@ export const workersRoutes: Route[] = [
       return ok(result);
     },
   },
+  {
+    method: "GET",
+    pattern: "/accounts/:account/workers/scripts/:script/schedules",
+    handler: (req) => {
+      const state = requireAccount(req);
+      return ok({ schedules: requireScript(state, req.params.script ?? "").schedules ?? [] });
+    },
+  },
+  {
+    method: "PUT",
+    pattern: "/accounts/:account/workers/scripts/:script/schedules",
+    handler: async (req) => {
+      requireAccount(req);
+      const body = jsonBody<Array<{ cron?: unknown }>>(req);
+      if (!Array.isArray(body) || body.some((c) => typeof c.cron !== "string")) {
+        throw new CfApiError(400, CfCode.BadRequest, "Expected an array of `{ cron }`");
+      }
+      const name = req.params.script ?? "";
+      const schedules = await req.services.store.mutate((draft) => {
+        const s = requireScript(draft, name);
+        const now = nowIso();
+        s.schedules = body.map((c) => ({ cron: c.cron as string, created_on: now, modified_on: now }));
+        return s.schedules;
+      });
+      return ok({ schedules });
+    },
+  },
   // Versions
   {
     method: "GET",

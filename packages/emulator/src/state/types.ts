@@ -68,6 +68,8 @@ export interface ScriptRecord {
     tail_consumers: unknown[];
   };
   subdomain: { enabled: boolean; previews_enabled: boolean };
+  /** Cron triggers, recorded (the local cloud does not fire them). */
+  schedules?: Array<{ cron: string; created_on: string; modified_on: string }>;
 }
 
 /** A zone route `pattern` → script. */
