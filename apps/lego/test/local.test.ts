@@ -22,7 +22,7 @@ describe("lego local reset", () => {
     const prompter = createScriptedPrompter([false]);
     const r = await run(["local", "reset"], { env: { LEGO_HOME: legoHome }, isTTY: true, prompter });
     expect(r.exitCode).toBe(0);
-    expect(r.data).toEqual({ reset: false });
+    expect(r.data).toEqual({ reset: false, stopped: false });
     expect(prompter.asked[0]).toContain(join(legoHome, "local"));
     expect((await stat(legoHome)).isDirectory()).toBe(true);
     expect(r.stdout).toBe("Nothing deleted.\n");

@@ -1,34 +1,20 @@
-import { LegoError, type LocalCloudInfo, localCloudInfoPath } from "@lego/core";
+import { localCloudInfoPath } from "@lego/core";
+import type { LocalCloudStatus } from "@lego/emulator";
 import { parseIntegerFlag } from "../framework/args.ts";
 import { type CommandContext, defineCommand, defineGroup } from "../framework/define.ts";
 import type { Ui } from "../framework/ui.ts";
 
-// The library functions `lego local` calls (@lego/emulator). Loaded on use: the emulator pulls in
-// Miniflare, which no other command should pay for at start-up.
-interface EmulatorLifecycle {
-  localCloudUp(options: { legoHome: string; port?: number; zones?: string[] }): Promise<unknown>;
-  localCloudStatus(options: { legoHome: string }): Promise<unknown>;
-  localCloudDown(options: { legoHome: string }): Promise<unknown>;
-  localCloudReset(options: { legoHome: string }): Promise<unknown>;
-}
-
-async function emulator<K extends keyof EmulatorLifecycle>(name: K): Promise<EmulatorLifecycle[K]> {
-  const mod = (await import("@lego/emulator")) as Record<string, unknown>;
-  const fn = mod[name];
-  if (typeof fn !== "function") {
-    throw new LegoError({
-      code: "ERR_COMMAND_UNAVAILABLE",
-      message: `This build of lego has no local cloud yet: @lego/emulator does not export ${name}`,
-      hint: "Rebuild lego (scripts/bootstrap) from a checkout where @lego/emulator is complete.",
-      kind: "system",
-    });
-  }
-  return fn as EmulatorLifecycle[K];
-}
+// @lego/emulator is loaded on use: it pulls in Miniflare, which no other command should pay for at
+// start-up.
+const emulator = () => import("@lego/emulator");
 
 /** What `lego local up|status` return: the local cloud's addresses, never its token. */
 export interface LocalCloudView {
   running: boolean;
+  /** `up` only: false when one was already running (nothing was started). */
+  started?: boolean;
+  /** Why it is not running, when a stale server.json was found. */
+  reason?: string;
   /** e.g. http://127.0.0.1:8787/client/v4 — set CLOUDFLARE_API_BASE_URL to it for a plain wrangler. */
   apiBaseUrl?: string;
   /** Replace `{host}`: http://{host}.localhost:8787 */
@@ -44,24 +30,19 @@ export interface LocalCloudView {
   infoFile: string;
 }
 
-function isInfo(value: unknown): value is LocalCloudInfo {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as { apiBaseUrl?: unknown }).apiBaseUrl === "string"
-  );
-}
-
-/** Accepts the emulator's info or status object (`LocalCloudInfo`, `{ running, info }`, or null). */
-function toView(ctx: CommandContext, value: unknown): LocalCloudView {
+/** The emulator's status as a view without the token (which is registered with the redactor). */
+function toView(ctx: CommandContext, status: LocalCloudStatus, started?: boolean): LocalCloudView {
   const infoFile = localCloudInfoPath(ctx.legoHome);
-  const record = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
-  const info = isInfo(value) ? value : isInfo(record.info) ? record.info : undefined;
-  const running = typeof record.running === "boolean" ? record.running : info !== undefined;
-  if (!info) return { running, infoFile };
+  const base = {
+    running: status.running,
+    ...(started !== undefined ? { started } : {}),
+    ...(status.reason ? { reason: status.reason } : {}),
+  };
+  const info = status.info;
+  if (!info) return { ...base, infoFile };
   ctx.redactor.add(info.token);
   return {
-    running,
+    ...base,
     apiBaseUrl: info.apiBaseUrl,
     workersUrlPattern: info.workersUrlPattern,
     pid: info.pid,
@@ -77,7 +58,7 @@ function toView(ctx: CommandContext, value: unknown): LocalCloudView {
 
 function printView(view: LocalCloudView, ui: Ui): void {
   if (!view.running) {
-    ui.print(`Local cloud: ${ui.style("yellow", "not running")}`);
+    ui.print(`Local cloud: ${ui.style("yellow", "not running")}${view.reason ? ` (${view.reason})` : ""}`);
     ui.print(ui.style("dim", "Start it with `lego local up`."));
     return;
   }
@@ -89,7 +70,7 @@ function printView(view: LocalCloudView, ui: Ui): void {
     ["State", view.stateDir],
     ["Token", `in ${view.infoFile} (never printed)`],
   ];
-  ui.print(`Local cloud: ${ui.style("green", "running")}`);
+  ui.print(`Local cloud: ${ui.style("green", view.started === false ? "already running" : "running")}`);
   for (const [label, value] of rows) if (value !== undefined) ui.print(`  ${label.padEnd(8)} ${value}`);
   if (view.apiBaseUrl) {
     ui.print(ui.style("dim", `Point a plain wrangler at it: CLOUDFLARE_API_BASE_URL=${view.apiBaseUrl}`));
@@ -111,13 +92,13 @@ export const localUpCommand = defineCommand({
     port: {
       type: "string",
       description:
-        "Port for the API and the Workers (0 picks a free one). Default: LEGO_LOCAL_PORT or the emulator's",
+        "Port for the API and the Workers (0 picks a free one). Default: LEGO_LOCAL_PORT, else a free one",
       valueHint: "port",
     },
     zone: {
       type: "string",
       multiple: true,
-      description: "A zone to create (repeatable, or comma-separated)",
+      description: "A zone to create (repeatable, or comma-separated); added to a running cloud too",
       valueHint: "example.com",
     },
   },
@@ -127,17 +108,20 @@ export const localUpCommand = defineCommand({
       .flatMap((z) => z.split(","))
       .map((z) => z.trim())
       .filter(Boolean);
-    const up = await emulator("localCloudUp");
+    const { localCloudUp, localCloudDown } = await emulator();
     const tasks = ctx.ui.tasks();
-    const info = await tasks.run("Start the local cloud", () =>
-      up({
+    const { started, info } = await tasks.run("Start the local cloud", () =>
+      localCloudUp({
         legoHome: ctx.legoHome,
         ...(port !== undefined ? { port } : {}),
         ...(zones.length ? { zones } : {}),
       }),
     );
     tasks.end();
-    return toView(ctx, isInfo(info) ? { running: true, info } : info);
+    // localCloudUp takes no signal; when Ctrl-C came while it started one, stop it again rather
+    // than leave a background process the user asked not to have.
+    if (ctx.signal.aborted && started) await localCloudDown({ legoHome: ctx.legoHome });
+    return toView(ctx, { running: true, info }, started);
   },
   human: printView,
 });
@@ -150,8 +134,8 @@ export const localStatusCommand = defineCommand({
     examples: ["lego local status", "lego local status --json"],
   },
   async run(ctx) {
-    const status = await emulator("localCloudStatus");
-    return toView(ctx, await status({ legoHome: ctx.legoHome }));
+    const { localCloudStatus } = await emulator();
+    return toView(ctx, await localCloudStatus({ legoHome: ctx.legoHome }));
   },
   human: printView,
 });
@@ -164,12 +148,14 @@ export const localDownCommand = defineCommand({
     examples: ["lego local down"],
   },
   async run(ctx) {
-    const before = toView(ctx, await (await emulator("localCloudStatus"))({ legoHome: ctx.legoHome }));
-    const down = await emulator("localCloudDown");
+    const { localCloudDown, localCloudStatus } = await emulator();
+    const before = await localCloudStatus({ legoHome: ctx.legoHome });
     const tasks = ctx.ui.tasks();
-    await tasks.run("Stop the local cloud", () => down({ legoHome: ctx.legoHome }));
+    const { stopped } = await tasks.run("Stop the local cloud", () =>
+      localCloudDown({ legoHome: ctx.legoHome }),
+    );
     tasks.end();
-    return { stopped: before.running, ...(before.pid !== undefined ? { pid: before.pid } : {}) };
+    return { stopped, ...(stopped && before.info ? { pid: before.info.pid } : {}) };
   },
   human(result, ui) {
     ui.print(
@@ -182,7 +168,7 @@ export const localDownCommand = defineCommand({
 export const localResetCommand = defineCommand({
   meta: {
     name: "reset",
-    description: "Delete the local cloud's state: Workers, versions, secrets, D1 data",
+    description: "Delete the local cloud's state: Workers, versions, secrets, D1 data (stops it first)",
     examples: ["lego local reset", "lego local reset --yes"],
   },
   args: {
@@ -199,16 +185,19 @@ export const localResetCommand = defineCommand({
         default: false,
         flag: "--yes",
       });
-      if (!ok) return { reset: false };
+      if (!ok) return { reset: false, stopped: false };
     }
-    const reset = await emulator("localCloudReset");
+    const { localCloudReset } = await emulator();
     const tasks = ctx.ui.tasks();
-    await tasks.run("Reset the local cloud", () => reset({ legoHome: ctx.legoHome }));
+    const { stopped } = await tasks.run("Reset the local cloud", () =>
+      localCloudReset({ legoHome: ctx.legoHome }),
+    );
     tasks.end();
-    return { reset: true };
+    return { reset: true, stopped };
   },
   human(result, ui) {
-    ui.print(result.reset ? "Local cloud state deleted." : "Nothing deleted.");
+    if (!result.reset) ui.print("Nothing deleted.");
+    else ui.print(`Local cloud state deleted${result.stopped ? " (it was running: stopped first)" : ""}.`);
   },
 });
 

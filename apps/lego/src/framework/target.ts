@@ -1,12 +1,5 @@
 import type { Target } from "@lego/cloudflare";
-import {
-  type LegoEnv,
-  LegoError,
-  type LocalCloudInfo,
-  type Prompter,
-  type Redactor,
-  UsageError,
-} from "@lego/core";
+import { type LegoEnv, type Prompter, type Redactor, UsageError } from "@lego/core";
 import type { Vault } from "@lego/secrets";
 import type { Ui } from "./ui.ts";
 
@@ -62,21 +55,10 @@ export function createVaultResolver(inputs: CredentialInputs): () => Promise<Vau
   };
 }
 
-type EnsureLocal = (options: { legoHome: string }) => Promise<LocalCloudInfo>;
-
-/** The emulator's "start it unless it runs" function, loaded only when the target is local. */
-async function ensureLocalCloud(legoHome: string): Promise<LocalCloudInfo> {
-  const mod = (await import("@lego/emulator")) as Record<string, unknown>;
-  const ensure = (mod.ensureLocalCloud ?? mod.localCloudUp) as EnsureLocal | undefined;
-  if (typeof ensure !== "function") {
-    throw new LegoError({
-      code: "ERR_COMMAND_UNAVAILABLE",
-      message: "The target is the local cloud, but this build's @lego/emulator cannot start it",
-      hint: "Set CLOUDFLARE_API_TOKEN to act on Cloudflare, or rebuild lego with a complete @lego/emulator.",
-      kind: "system",
-    });
-  }
-  return ensure({ legoHome });
+/** The emulator's "start it unless it runs", loaded only when the target is local. */
+async function ensureLocalCloud(legoHome: string, port: number | undefined) {
+  const { ensureLocalCloud: ensure } = await import("@lego/emulator");
+  return ensure({ legoHome, ...(port !== undefined ? { port } : {}) });
 }
 
 /**
@@ -96,7 +78,7 @@ export function createTargetResolver(
         env: inputs.env,
         legoHome: inputs.legoHome,
         vault: { getToken: async () => (await vault()).getToken() },
-        ensureLocal: () => ensureLocalCloud(inputs.legoHome),
+        ensureLocal: () => ensureLocalCloud(inputs.legoHome, inputs.env.LEGO_LOCAL_PORT),
       });
       inputs.redactor.add(target.token);
       inputs.ui.info(target.description);
