@@ -48,7 +48,10 @@ beforeEach(async () => {
       env: { staging: { d1_databases: [{ binding: "DB", database_name: "api-db" }] } },
     }),
   );
-  await writeFile(join(service, "src", "index.js"), "export default { fetch() { return new Response('ok'); } };\n");
+  await writeFile(
+    join(service, "src", "index.js"),
+    "export default { fetch() { return new Response('ok'); } };\n",
+  );
 });
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
@@ -60,23 +63,42 @@ describe("lego db backups / prune", () => {
     await backup("2026-11-25T05-00-00-000Z", 3);
     const r = await run(["db", "backups", "--root", root, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const doc = oneJson(r.stdout) as { ok: boolean; data: { backups: Array<{ id: string; rowCounts: object }> } };
+    const doc = oneJson(r.stdout) as {
+      ok: boolean;
+      data: { backups: Array<{ id: string; rowCounts: object }> };
+    };
     expect(doc.data.backups.map((b) => [b.id, b.rowCounts])).toEqual([
       ["2026-11-25T05-00-00-000Z", { t: 3 }],
       ["2026-11-25T04-00-00-000Z", { t: 2 }],
     ]);
     const human = await run(["db", "backups", "--service", "api", "--root", root]);
-    expect(human.stdout).toMatch(/^api \(staging\) api-db {2}2026-11-25T05-00-00-000Z {2}manual {2}1 tables, 3 rows/m);
+    expect(human.stdout).toMatch(
+      /^api \(staging\) api-db {2}2026-11-25T05-00-00-000Z {2}manual {2}1 tables, 3 rows/m,
+    );
   });
 
   it("prunes to the newest N, and refuses --keep 0 with exit 2", async () => {
     await backup("2026-11-25T04-00-00-000Z", 1);
     await backup("2026-11-25T05-00-00-000Z", 1);
-    const bad = await run(["db", "prune", "api", "--env", "staging", "--keep", "0", "--root", root, "--json"]);
+    const bad = await run([
+      "db",
+      "prune",
+      "api",
+      "--env",
+      "staging",
+      "--keep",
+      "0",
+      "--root",
+      root,
+      "--json",
+    ]);
     expect(bad.exitCode).toBe(2);
     const r = await run(["db", "prune", "api", "--env", "staging", "--keep", "1", "--root", root, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(oneJson(r.stdout)).toMatchObject({ ok: true, data: { deleted: [{ id: "2026-11-25T04-00-00-000Z" }] } });
+    expect(oneJson(r.stdout)).toMatchObject({
+      ok: true,
+      data: { deleted: [{ id: "2026-11-25T04-00-00-000Z" }] },
+    });
     expect((await readdir(join(root, ".lego", "backups", "api", "staging"))).sort()).toEqual([
       "2026-11-25T05-00-00-000Z.json",
       "2026-11-25T05-00-00-000Z.sql",
@@ -84,7 +106,8 @@ describe("lego db backups / prune", () => {
   });
 
   it("needs a service or --all to migrate (exit 2), and the seed's lego-db words map onto it", async () => {
-    const r = await run(["db", "migrate", "--env", "staging", "--root", root, "--json"]);
+    // The seed's flag name works too: lego-db migrate my-domain --environment production.
+    const r = await run(["db", "migrate", "--environment", "staging", "--root", root, "--json"]);
     expect(r.exitCode).toBe(2);
     expect(oneJson(r.stdout)).toMatchObject({ ok: false, error: { code: "ERR_SERVICE_REQUIRED" } });
     const help = await run(["db", "--help"]);

@@ -1,0 +1,148 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as emulator from "@lego/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { oneJson } from "../helpers.ts";
+import { assertBuilt, runBuilt, tempHome } from "./built.ts";
+
+// End to end: the built `lego db` commands, the real wrangler and the local cloud. The local cloud runs
+// in this process and is registered in $LEGO_HOME/local/server.json, so the CLI targets it.
+const ready = typeof (emulator as Record<string, unknown>).startLocalCloud === "function";
+
+const M1 = "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);";
+const M2 = "INSERT INTO notes (body) VALUES ('first'), ('second');";
+const M3_BAD =
+  "INSERT INTO notes (body) VALUES ('third');\nCREATE TABLE extra (x);\nINSERT INTO nope VALUES (1);";
+
+describe.skipIf(!ready)("lego db against the local cloud", () => {
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  let cloud: emulator.LocalCloud;
+  let root: string;
+  let env: Record<string, string>;
+  const lego = (args: string[]) => runBuilt([...args, "--root", root], { env, timeout: 120_000 });
+  async function query(database: string, sql: string): Promise<unknown[]> {
+    const headers = { authorization: `Bearer ${cloud.token}`, "content-type": "application/json" };
+    const base = `${cloud.apiBaseUrl}/accounts/${cloud.accountId}/d1/database`;
+    const db = (await (await fetch(`${base}/${database}`, { headers })).json()) as {
+      result: { uuid: string };
+    };
+    const res = await fetch(`${base}/${db.result.uuid}/query`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ sql }),
+    });
+    return ((await res.json()) as { result: Array<{ results: unknown[] }> }).result[0]!.results;
+  }
+
+  beforeAll(async () => {
+    assertBuilt();
+    home = await tempHome();
+    root = join(home.dir, "portfolio");
+    env = { LEGO_HOME: home.legoHome, HOME: home.dir };
+    cloud = await emulator.startLocalCloud({ stateDir: join(home.dir, "cloud") });
+    await mkdir(join(home.legoHome, "local"), { recursive: true });
+    await writeFile(
+      join(home.legoHome, "local", "server.json"),
+      JSON.stringify({
+        pid: process.pid,
+        port: cloud.port,
+        apiBaseUrl: cloud.apiBaseUrl,
+        token: cloud.token,
+        accountId: cloud.accountId,
+        accountSubdomain: cloud.accountSubdomain,
+        workersUrlPattern: cloud.workersUrlPattern,
+        stateDir: cloud.stateDir,
+        startedAt: new Date().toISOString(),
+        version: "test",
+      }),
+    );
+    const dir = join(root, "services", "ledger");
+    await mkdir(join(dir, "migrations"), { recursive: true });
+    await mkdir(join(dir, "src"), { recursive: true });
+    await writeFile(
+      join(dir, "src", "index.js"),
+      "export default { fetch() { return new Response('ok'); } };\n",
+    );
+    await writeFile(
+      join(dir, "wrangler.jsonc"),
+      JSON.stringify({
+        name: "ledger",
+        main: "src/index.js",
+        compatibility_date: "2025-09-01",
+        env: {
+          staging: { d1_databases: [{ binding: "DB", database_name: "ledger-db-staging" }] },
+          production: { d1_databases: [{ binding: "DB", database_name: "ledger-db" }] },
+        },
+      }),
+    );
+    await writeFile(join(dir, "migrations", "0001_init.sql"), M1);
+    await writeFile(join(dir, "migrations", "0002_seed.sql"), M2);
+  }, 60_000);
+  afterAll(async () => {
+    await cloud?.close();
+    await home?.dispose();
+  });
+
+  it("migrates, then exits 1 with the data restored when a migration fails half-way", async () => {
+    const first = await lego(["db", "migrate", "ledger", "--env", "staging", "--json"]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(oneJson(first.stdout).data.services[0].databases[0]).toMatchObject({
+      outcome: "applied",
+      pending: ["0001_init.sql", "0002_seed.sql"],
+    });
+    const before = await query("ledger-db-staging", "SELECT * FROM notes ORDER BY id");
+    expect(before).toHaveLength(2);
+
+    await writeFile(join(root, "services", "ledger", "migrations", "0003_bad.sql"), M3_BAD);
+    const failed = await lego(["db", "migrate", "ledger", "--env", "staging", "--json"]);
+    expect(failed.exitCode).toBe(1);
+    const doc = oneJson(failed.stdout);
+    expect(doc).toMatchObject({ ok: false, error: { code: "ERR_MIGRATION_FAILED" } });
+    expect(doc.error.message).toMatch(/Migration 0003_bad\.sql failed .*The data was restored from backup/s);
+    expect(await query("ledger-db-staging", "SELECT * FROM notes ORDER BY id")).toEqual(before);
+    expect(await query("ledger-db-staging", "SELECT name FROM sqlite_master WHERE name = 'extra'")).toEqual(
+      [],
+    );
+    const audit = (await readFile(join(root, ".lego", "audit.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(audit.map((e) => e.action)).toEqual(
+      expect.arrayContaining(["db.migrate.failed", "db.restore.verified"]),
+    );
+  }, 180_000);
+
+  it("status --json lists pending migrations per environment", async () => {
+    const r = await lego(["db", "status", "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const dbs = oneJson(r.stdout).data.databases as Array<{ env: string; pending: Array<{ name: string }> }>;
+    expect(dbs.map((d) => [d.env, d.pending.map((p) => p.name)])).toEqual([
+      ["staging", ["0003_bad.sql"]],
+      ["production", ["0001_init.sql", "0002_seed.sql", "0003_bad.sql"]],
+    ]);
+  }, 60_000);
+
+  it("production without a terminal needs --yes (exit 2)", async () => {
+    const r = await lego(["db", "migrate", "ledger", "--env", "production", "--json"]);
+    expect(r.exitCode).toBe(2);
+    expect(oneJson(r.stdout).error.hint).toContain("--yes");
+  }, 60_000);
+
+  it("restore from a named backup brings back deleted rows", async () => {
+    const b = await lego(["db", "backup", "ledger", "--env", "staging", "--json"]);
+    expect(b.exitCode, b.stderr).toBe(0);
+    const id = oneJson(b.stdout).data.backups[0].id as string;
+    await query("ledger-db-staging", "DELETE FROM notes");
+    const r = await lego(["db", "restore", "ledger", "--env", "staging", "--from", id, "--json"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(oneJson(r.stdout).data.restored[0]).toMatchObject({
+      backup: id,
+      method: "file",
+      rowCounts: { notes: 2 },
+    });
+    expect(await query("ledger-db-staging", "SELECT body FROM notes ORDER BY id")).toEqual([
+      { body: "first" },
+      { body: "second" },
+    ]);
+  }, 120_000);
+});
