@@ -1,70 +1,21 @@
 // End to end: every service type, generated into a temp folder, passes its own tests inside workerd and
 // bundles with the pinned wrangler, unchanged. One vitest run covers all four services (one project each)
 // to keep this to seconds.
-import { existsSync, realpathSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SERVICE_TYPES, scaffoldService } from "../src/index.ts";
-
-/** The installed folder of a package, found the way Node resolves it (some hide package.json from `exports`). */
-function packageDir(name: string): string {
-  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, "node_modules", name);
-    if (existsSync(join(candidate, "package.json"))) return realpathSync(candidate);
-    if (dirname(dir) === dir) throw new Error(`${name} is not installed`);
-  }
-}
-
-/** The environment of a child tool: no VITEST_* of the parent run, wrangler kept off the network (traffic doc §2). */
-function childEnv(configHome: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key.startsWith("VITEST") || key === "NODE_OPTIONS" || key === "TEST") continue;
-    env[key] = value;
-  }
-  return {
-    ...env,
-    CI: "true",
-    NO_COLOR: "1",
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    WRANGLER_SEND_ERROR_REPORTS: "false",
-    XDG_CONFIG_HOME: configHome,
-  };
-}
+import { SERVICE_TYPES } from "../src/index.ts";
+import { childEnv, createGeneratedRoot, packageDir } from "./generated-root.ts";
 
 let root: string;
 
 beforeAll(async () => {
-  const runtime = packageDir("@lego/runtime");
-  if (!existsSync(join(runtime, "dist/index.js"))) {
-    throw new Error(
-      "@lego/runtime is not built: generated services import its dist like any user would. Run `pnpm turbo run build --filter create-lego-service^...` (the repo's test task does).",
-    );
-  }
-  root = await mkdtemp(join(tmpdir(), "lego-generated-"));
-  // What `pnpm install` gives a generated service: its dependencies in node_modules.
-  const modules = join(root, "node_modules");
-  await mkdir(join(modules, "@lego"), { recursive: true });
-  await mkdir(join(modules, "@cloudflare"), { recursive: true });
-  await symlink(runtime, join(modules, "@lego/runtime"), "dir");
-  await symlink(packageDir("@cloudflare/vitest-plugin"), join(modules, "@cloudflare/vitest-plugin"), "dir");
-  await symlink(packageDir("vitest"), join(modules, "vitest"), "dir");
-  await symlink(packageDir("wrangler"), join(modules, "wrangler"), "dir");
-  await symlink(packageDir("typescript"), join(modules, "typescript"), "dir");
-  await symlink(packageDir("@cloudflare/workers-types"), join(modules, "@cloudflare/workers-types"), "dir");
-  await writeFile(join(root, "package.json"), '{ "private": true, "type": "module" }\n');
+  root = await createGeneratedRoot("lego-generated-");
   await writeFile(
     join(root, "vitest.config.mjs"),
     `export default { test: { projects: ${JSON.stringify(SERVICE_TYPES.map((t) => `./${t}`))} } };\n`,
   );
-  for (const type of SERVICE_TYPES) {
-    const domain = `${type.split("-")[0]}.example.com`;
-    await scaffoldService({ name: type, type, dir: type, domain }, { cwd: root });
-  }
 });
 
 afterAll(async () => {
