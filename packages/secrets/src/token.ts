@@ -110,6 +110,8 @@ export async function describeToken(options: {
         method: "GET",
         path: `/user/tokens/${encodeURIComponent(verified.id)}`,
         permission: "API Tokens: Read",
+        // Best effort: a server that does not serve it (5xx, 501) must not cost the retry backoff.
+        idempotent: false,
       },
       { signal },
     );

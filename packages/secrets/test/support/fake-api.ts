@@ -16,29 +16,49 @@ export interface FakeApi {
   /** Script name → secret name → value. */
   secrets: Map<string, Map<string, string>>;
   requests: Array<{ method: string; path: string; body: string }>;
+  /** Answers `method path` (path under /client/v4, no query) with `result`; a list is paginated. */
+  route(method: string, path: string, result: unknown): void;
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, result: unknown, errors: unknown[] = []): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  result: unknown,
+  errors: unknown[] = [],
+  extra: Record<string, unknown> = {},
+): void {
   res.statusCode = status;
   res.setHeader("content-type", "application/json");
-  res.end(JSON.stringify({ success: status < 400, errors, messages: [], result }));
+  res.end(JSON.stringify({ success: status < 400, errors, messages: [], result, ...extra }));
 }
 
 /** Starts the fake with the given scripts (and their secrets). */
 export async function startFakeApi(scripts: Record<string, Record<string, string>> = {}): Promise<FakeApi> {
   const secrets = new Map(Object.entries(scripts).map(([k, v]) => [k, new Map(Object.entries(v))]));
   const requests: FakeApi["requests"] = [];
+  const routes = new Map<string, unknown>();
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => {
       body += c;
     });
     req.on("end", () => {
-      const path = (req.url ?? "").split("?")[0]?.replace(/^\/client\/v4/, "") as string;
+      const url = new URL(req.url ?? "/", "http://fake");
+      const path = url.pathname.replace(/^\/client\/v4/, "");
       requests.push({ method: req.method ?? "", path, body });
       if (req.headers.authorization !== `Bearer ${FAKE_TOKEN}`)
         return send(res, 401, null, [{ code: 1000, message: "Invalid API Token" }]);
+      const fixed = routes.get(`${req.method} ${path}`);
+      if (fixed !== undefined) {
+        if (!Array.isArray(fixed)) return send(res, 200, fixed);
+        const page = Number(url.searchParams.get("page") ?? 1);
+        const perPage = Number(url.searchParams.get("per_page") ?? 50);
+        const items = fixed.slice((page - 1) * perPage, page * perPage);
+        return send(res, 200, items, [], {
+          result_info: { page, per_page: perPage, count: items.length, total_count: fixed.length },
+        });
+      }
       const list = /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/secrets$/.exec(path);
       const bulk = /^\/accounts\/[^/]+\/workers\/scripts\/([^/]+)\/secrets-bulk$/.exec(path);
       const script = decodeURIComponent((list ?? bulk)?.[1] ?? "");
@@ -70,6 +90,9 @@ export async function startFakeApi(scripts: Record<string, Record<string, string
     baseURL: `http://127.0.0.1:${port}/client/v4`,
     secrets,
     requests,
+    route: (method, path, result) => {
+      routes.set(`${method} ${path}`, result);
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
