@@ -1,8 +1,9 @@
 // The examples are the scaffolder's output, committed: this keeps them so (a template change without
 // regenerating them fails here), and checks that discovery reads the portfolio as the README says.
-import { readdir, readFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { basicChecks, portfolioChecks, scanPortfolio } from "@lego/discovery";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { planScaffold, type ScaffoldOptions } from "../src/index.ts";
 
@@ -44,20 +45,12 @@ const examples: Array<ScaffoldOptions & { editedReadme?: boolean }> = [
   },
 ];
 
-/** Committed files of a folder (git-ignored outputs such as node_modules and generated types left out). */
+/** The files of a folder that git would commit: tracked or new, minus what .gitignore leaves out. */
 async function committedFiles(dir: string): Promise<string[]> {
-  const ignored = new Set(["node_modules", "worker-configuration.d.ts", ".wrangler", "dist", ".lego"]);
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      if (ignored.has(entry.name)) continue;
-      const path = join(d, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else out.push(relative(dir, path).split("\\").join("/"));
-    }
-  };
-  await walk(dir);
-  return out.sort();
+  const { stdout } = await execa("git", ["ls-files", "--cached", "--others", "--exclude-standard", "."], {
+    cwd: dir,
+  });
+  return stdout.split("\n").filter(Boolean).sort();
 }
 
 describe("examples", () => {
