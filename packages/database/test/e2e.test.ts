@@ -18,6 +18,7 @@ import { createBackup, findBackup } from "../src/backup.ts";
 import { fromCloudflare } from "../src/cloudflare-adapter.ts";
 import type { DatabaseContext } from "../src/context.ts";
 import { createDeployMigrationHook } from "../src/deploy-hook.ts";
+import { DatabaseOrchestrator } from "../src/orchestrator.ts";
 import { portfolioStatus, syncPortfolio } from "../src/portfolio.ts";
 import { restoreBackup } from "../src/restore.ts";
 import { d1TargetsOf } from "../src/targets.ts";
@@ -187,5 +188,36 @@ describe("on the local cloud, with the real wrangler", () => {
     expect(result).toMatchObject({ method: "file", backup: backup.id, rowCounts: { notes: 3, tags: 2 } });
     expect(await snapshot("ledger-db-staging")).toEqual(before);
     expect(JSON.parse((await get("staging-ledger.example.com")).body)).toHaveLength(3);
+  }, 120_000);
+
+  it("the seed's snippet works: DatabaseOrchestrator builds its own ports from the environment", async () => {
+    const dbOrchestrator = new DatabaseOrchestrator({
+      projectRoot: root,
+      dryRun: false,
+      environment: {
+        PATH: process.env.PATH,
+        HOME: root,
+        CLOUDFLARE_API_TOKEN: cloud.token,
+        CLOUDFLARE_API_BASE_URL: cloud.apiBaseUrl,
+        CLOUDFLARE_ACCOUNT_ID: cloud.accountId,
+      },
+    });
+    try {
+      const plan = await dbOrchestrator.status({ env: "staging" });
+      expect(plan.databases[0]!.pending.map((p) => p.name)).toEqual(["0003_bad.sql"]);
+      const [backup] = await dbOrchestrator.createBackup("staging");
+      expect(backup).toMatchObject({
+        service: "ledger",
+        reason: "manual",
+        target: "cloudflare",
+        rowCounts: { notes: 3 },
+      });
+      // Without a terminal, production needs yes: true.
+      await expect(dbOrchestrator.runMigrations("production")).rejects.toMatchObject({
+        code: "ERR_PROMPT_UNAVAILABLE",
+      });
+    } finally {
+      await dbOrchestrator.close();
+    }
   }, 120_000);
 });
