@@ -221,7 +221,8 @@ export class Runtime {
     let gen = await this.acquire();
     if (gen && !gen.d1.has(db.uuid)) {
       gen.leave();
-      await this.apply(this.#options.store.state);
+      // Through the store's queue, so this rebuild sees the newest state and no mutation overtakes it.
+      await this.#options.store.mutate((draft) => this.apply(draft));
       gen = await this.acquire();
     }
     if (!gen) throw new Error("The local cloud runtime is not running");
