@@ -116,3 +116,40 @@ describe("lego db backups / prune", () => {
       expect(help.stdout + help.stderr).toContain(verb);
   });
 });
+
+describe("deploy integration", () => {
+  it("@lego/database's hook fits @lego/deployment's migrate hook", async () => {
+    const { createDeployMigrationHook } = await import("@lego/database");
+    const { scanPortfolio } = await import("@lego/discovery");
+    const portfolio = await scanPortfolio({ root, cache: false });
+    const unreachable = async (): Promise<never> => {
+      throw new Error("not called");
+    };
+    const hook: NonNullable<import("@lego/deployment").DeployHooks["migrate"]> = createDeployMigrationHook(
+      portfolio,
+      {
+        root,
+        api: { queryD1: unreachable, getD1Database: unreachable },
+        wrangler: { d1MigrationsApply: unreachable, d1Export: unreachable, d1Execute: unreachable },
+      },
+    );
+    // A service without a database in that environment: nothing to do, no call to the target.
+    await writeFile(
+      join(root, "services", "api", "wrangler.jsonc"),
+      JSON.stringify({
+        name: "api",
+        main: "src/index.js",
+        compatibility_date: "2025-09-01",
+        env: { staging: {} },
+      }),
+    );
+    const fresh = await scanPortfolio({ root, cache: false });
+    const none = await createDeployMigrationHook(fresh, {
+      root,
+      api: { queryD1: unreachable, getD1Database: unreachable },
+      wrangler: { d1MigrationsApply: unreachable, d1Export: unreachable, d1Execute: unreachable },
+    })({ service: "api", environment: "staging" });
+    expect(none).toEqual({ applied: [], backups: [] });
+    expect(typeof hook).toBe("function");
+  });
+});
