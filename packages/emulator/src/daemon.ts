@@ -1,9 +1,9 @@
 // The background local cloud that `localCloudUp` spawns (dist/daemon.js). It receives its options over
 // the IPC channel (never in argv: the token is in there), starts the cloud, writes
 // $LEGO_HOME/local/server.json (mode 0600), reports back and keeps serving until SIGTERM or SIGINT.
-import { rm } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
 import type { Logger } from "@lego/core";
-import { localCloudInfoPath, readJsonFile, toLegoError, writeJsonAtomic } from "@lego/core";
+import { localCloudInfoPath, toLegoError, writeJsonAtomic } from "@lego/core";
 import type { DaemonConfig, DaemonReply } from "./lifecycle.ts";
 import { EMULATOR_VERSION, startLocalCloud } from "./server.ts";
 
@@ -44,18 +44,22 @@ async function main(config: DaemonConfig): Promise<void> {
       version: EMULATOR_VERSION,
     };
     await writeJsonAtomic(infoPath, info, { mode: 0o600 });
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
+    // Miniflare's own SIGTERM/SIGINT hook kills workerd synchronously and exits; this exit listener then
+    // removes server.json if it is still ours, however the process ends (short of SIGKILL).
+    process.on("exit", () => {
+      try {
+        const current = JSON.parse(readFileSync(infoPath, "utf8")) as { pid?: number };
+        if (current.pid === process.pid) rmSync(infoPath, { force: true });
+      } catch {
+        // Already gone.
+      }
+    });
+    const stop = () => {
       logger.info("local cloud stopping");
-      const current = await readJsonFile<{ pid?: number }>(infoPath).catch(() => undefined);
-      if (current?.pid === process.pid) await rm(infoPath, { force: true });
-      await cloud.close();
-      process.exit(0);
+      void cloud.close().finally(() => process.exit(0));
     };
-    process.on("SIGTERM", () => void stop());
-    process.on("SIGINT", () => void stop());
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
     const reply: DaemonReply = { ok: true, info };
     process.send?.(reply, () => process.disconnect?.());
   } catch (error) {

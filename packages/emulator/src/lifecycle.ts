@@ -170,7 +170,9 @@ export async function localCloudUp(
     };
     const reply = await new Promise<DaemonReply>((resolve, reject) => {
       const timer = setTimeout(() => {
-        child.kill("SIGKILL");
+        // SIGTERM first: the daemon's Miniflare kills its workerd on it; SIGKILL would orphan workerd.
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 3000).unref();
         reject(
           emulatorError(
             "ERR_LOCAL_CLOUD_START",
@@ -230,7 +232,8 @@ export async function ensureLocalCloud(options: LocalCloudUpOptions): Promise<Lo
 }
 
 /**
- * Stops the background local cloud (SIGTERM, then SIGKILL after `timeoutMs`) and removes server.json.
+ * Stops the background local cloud (SIGTERM, then SIGKILL after `timeoutMs`, default 15 s) and removes
+ * server.json.
  * A server.json whose process is gone, or is not the local cloud, is just removed.
  */
 export async function localCloudDown(options: {
@@ -248,7 +251,7 @@ export async function localCloudDown(options: {
     return { stopped: false };
   }
   process.kill(info.pid, "SIGTERM");
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (isAlive(info.pid)) {
     try {
