@@ -13,7 +13,7 @@ import {
   localCloudStatus,
   localCloudUp,
 } from "../src/index.ts";
-import { request, uploadForm } from "./helpers.ts";
+import { copyFixture, request, runWrangler, uploadForm } from "./helpers.ts";
 
 let legoHome: string;
 
@@ -60,6 +60,30 @@ describe("the background local cloud", () => {
       body: JSON.stringify({ override_scope: true, origins: [{ hostname: "hello.example.com" }] }),
     });
     expect((await request(info.port, "hello.example.com")).body).toBe("hello from the daemon");
+  });
+
+  it("a plain wrangler deploy to it serves on workers.dev", async () => {
+    const { info } = await localCloudStatus({ legoHome });
+    if (!info) throw new Error("not running");
+    const project = await copyFixture("dev-worker");
+    const xdg = join(legoHome, "xdg");
+    const run = await runWrangler(project, ["deploy"], {
+      PATH: process.env.PATH ?? "",
+      HOME: xdg,
+      XDG_CONFIG_HOME: xdg,
+      CLOUDFLARE_API_BASE_URL: info.apiBaseUrl,
+      CLOUDFLARE_API_TOKEN: info.token,
+      CLOUDFLARE_ACCOUNT_ID: info.accountId,
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_HIDE_BANNER: "true",
+      CI: "true",
+    });
+    await rm(project, { recursive: true, force: true });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const host = `dev-worker.${info.accountSubdomain}.workers.dev`;
+    expect(run.stdout).toContain(host);
+    const url = info.workersUrlPattern.replace("{host}", host);
+    expect((await request(info.port, new URL(url).host)).body).toBe(`dev-worker at ${host}`);
   });
 
   it("up again (and ensure) return the running one", async () => {
