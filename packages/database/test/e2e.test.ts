@@ -220,4 +220,25 @@ describe("on the local cloud, with the real wrangler", () => {
       await dbOrchestrator.close();
     }
   }, 120_000);
+
+  it("when a later migration fails after an earlier one of the same run applied, both are undone", async () => {
+    // The local cloud runs a migration file as one batch (atomic, like D1), so it is the migrations
+    // applied earlier in the same run that the restore has to take back.
+    const dir = join(root, "services", "ledger", "migrations");
+    await writeFile(
+      join(dir, "0003_bad.sql"),
+      "INSERT INTO notes (body) VALUES ('from 0003');\nCREATE TABLE added (x);",
+    );
+    await writeFile(
+      join(dir, "0004_worse.sql"),
+      "INSERT INTO notes (body) VALUES ('from 0004');\nINSERT INTO missing_table VALUES (1);",
+    );
+    const before = await snapshot("ledger-db-staging");
+    const error = await catchError(syncPortfolio(portfolio, "staging", ctx));
+    expect(error).toMatchObject({
+      code: "ERR_MIGRATION_FAILED",
+      details: { failedMigration: "0004_worse.sql", appliedBeforeFailure: ["0003_bad.sql"], restored: true },
+    });
+    expect(await snapshot("ledger-db-staging")).toEqual(before);
+  }, 120_000);
 });
