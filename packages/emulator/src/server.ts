@@ -50,6 +50,11 @@ export interface LocalCloudOptions {
   faults?: readonly FaultRule[];
   /** Seed of the fault PRNG and of percentage-deployment routing. Default 1. */
   seed?: number;
+  /**
+   * How long a swap waits for requests in flight on the old version before it takes over anyway (new
+   * requests wait meanwhile). Default 5,000 ms. WebSockets are not waited for: a deploy closes them.
+   */
+  drainTimeoutMs?: number;
   /** Refuse custom domains and routes outside the account's zones instead of creating the zone. */
   strictZones?: boolean;
   logger?: Logger;
@@ -187,7 +192,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     routingSeed = (routingSeed * 1103515245 + 12345) % 2147483648;
     return (routingSeed / 2147483648) * 100;
   };
-  const runtime = new Runtime({ store, logger });
+  const runtime = new Runtime({ store, logger, drainTimeoutMs: options.drainTimeoutMs ?? 5_000 });
   const presigned = new Map<string, Presigned>();
   let origin = "";
   const services: CloudServices = {
@@ -461,14 +466,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         socket.end("HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n");
         return;
       }
+      // A WebSocket lives until it closes: it must not hold up a swap, so it leaves the in-flight count
+      // now; disposing the old generation closes it, as a deploy does on Cloudflare.
+      picked.gen.leave();
       const upstream = net.connect(Number(picked.url.port), picked.url.hostname);
-      let released = false;
-      const release = () => {
-        if (!released) {
-          released = true;
-          picked.gen.leave();
-        }
-      };
       const headers = proxyHeaders(req, target.hostname);
       headers.connection = "Upgrade";
       headers.upgrade = req.headers.upgrade;
@@ -482,8 +483,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       socket.pipe(upstream);
       upstream.on("error", () => socket.destroy());
       socket.on("error", () => upstream.destroy());
-      upstream.on("close", release);
-      socket.on("close", release);
+      upstream.on("close", () => socket.destroy());
+      socket.on("close", () => upstream.destroy());
     })();
   });
 

@@ -288,3 +288,37 @@ describe("more of the Workers API", () => {
     expect([refused.status, refused.json.errors[0]?.code]).toEqual([400, 10143]);
   });
 });
+
+describe("WebSockets", () => {
+  it("pipes an upgrade through to the Worker", async () => {
+    await deploy(
+      "sockets",
+      `export default { fetch(r) {
+        if (r.headers.get("upgrade") !== "websocket") return new Response("no upgrade", { status: 426 });
+        const [client, server] = Object.values(new WebSocketPair());
+        server.accept();
+        server.addEventListener("message", (e) => server.send("echo:" + e.data));
+        return new Response(null, { status: 101, webSocket: client });
+      } };`,
+      {},
+      "ws.example.com",
+    );
+    const net = await import("node:net");
+    const socket = net.connect(cloud.port, "127.0.0.1");
+    const head = await new Promise<string>((resolve, reject) => {
+      let buf = "";
+      socket.on("data", (d) => {
+        buf += d.toString("latin1");
+        if (buf.includes("\r\n\r\n")) resolve(buf);
+      });
+      socket.on("error", reject);
+      socket.write(
+        "GET / HTTP/1.1\r\nHost: ws.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+    });
+    socket.destroy();
+    expect(head.split("\r\n")[0]).toBe("HTTP/1.1 101 Switching Protocols");
+    expect(head.toLowerCase()).toContain("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=");
+  });
+});
