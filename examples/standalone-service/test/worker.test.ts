@@ -60,6 +60,17 @@ describe("inventory", () => {
     expect(await response.json()).toMatchObject({ error: { code: "ERR_RUNTIME_ENV_UNKNOWN" } });
   });
 
+  it("answers /health with 503 until the migrations have run", async () => {
+    await env.DB.exec("ALTER TABLE notes RENAME TO notes_moved");
+    try {
+      const response = await call("/health");
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ ok: false, database: "not migrated" });
+    } finally {
+      await env.DB.exec("ALTER TABLE notes_moved RENAME TO notes");
+    }
+  });
+
   it("creates, reads, updates, lists and deletes notes in D1", async () => {
     const created = await call("/notes", jsonBody({ title: "First", body: "hello" }));
     expect(created.status).toBe(201);

@@ -89,6 +89,17 @@ function dataServiceTests(o: ResolvedScaffoldOptions): string {
   return `${prelude()}
 describe(${JSON.stringify(o.name)}, () => {
 ${healthTest(o, '\n      database: "ok",')}
+  it("answers /health with 503 until the migrations have run", async () => {
+    await env.DB.exec("ALTER TABLE notes RENAME TO notes_moved");
+    try {
+      const response = await call("/health");
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ ok: false, database: "not migrated" });
+    } finally {
+      await env.DB.exec("ALTER TABLE notes_moved RENAME TO notes");
+    }
+  });
+
   it("creates, reads, updates, lists and deletes notes in D1", async () => {
     const created = await call("/notes", jsonBody({ title: "First", body: "hello" }));
     expect(created.status).toBe(201);

@@ -29,9 +29,14 @@ const writeGuard = lego.createFeatureGuard(FEATURES.NOTES_WRITE);
 async function route(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/health") {
-    try {
-      await env.DB.prepare("SELECT 1").first();
-    } catch {
+    // Ready means the schema is there too: a deploy whose migrations did not run is not live.
+    const database = await env.DB.prepare("SELECT 1 FROM notes LIMIT 1")
+      .first()
+      .then(
+        () => "ok",
+        (e: unknown) => (String(e).includes("no such table") ? "not migrated" : "unreachable"),
+      );
+    if (database !== "ok") {
       const service = lego.initializeService(env, request);
       return json(
         {
@@ -39,12 +44,12 @@ async function route(request: Request, env: Env, ctx: ExecutionContext): Promise
           service: service.name,
           environment: service.environment,
           version: env.SERVICE_VERSION,
-          database: "unreachable",
+          database,
         },
         503,
       );
     }
-    return health(request, env, { database: "ok" });
+    return health(request, env, { database });
   }
   if (url.pathname === "/notes") {
     if (request.method === "GET") return listNotes(env.DB, url);
