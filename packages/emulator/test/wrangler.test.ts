@@ -10,6 +10,7 @@ import {
   copyFixture,
   getJson,
   LOOPBACK_GUARD,
+  request,
   runWrangler,
   type WranglerRun,
   wranglerEnv,
@@ -193,6 +194,13 @@ describe("the real wrangler against the local cloud", () => {
     await wrangler(["secret", "put", "FIRST", "--name", "fresh-worker"], "draft-secret\n");
     const list = await wrangler(["secret", "list", "--name", "fresh-worker", "--format", "json"]);
     expect(JSON.parse(list.stdout)).toEqual([{ name: "FIRST", type: "secret_text" }]);
+  });
+
+  it("delete removes the staging Worker and its domain", async () => {
+    await wrangler(["delete", "--env", "staging", "--force"]);
+    const res = await request(cloud.port, "staging-api.example.com");
+    expect(res.status).toBe(404);
+    expect(await getJson(cloud.port, "api.example.com")).toMatchObject({ code: "v2" });
   });
 
   it("no wrangler run connected anywhere but loopback", async () => {

@@ -617,6 +617,33 @@ function upsertDomain(
   return record;
 }
 
+/** `DELETE /scripts/:script` (and `/services/:script`): refuses while bound by another Worker unless forced. */
+async function deleteScript(req: ApiRequest) {
+  requireAccount(req);
+  const name = req.params.script ?? "";
+  return req.services.store.mutate(async (draft) => {
+    requireScript(draft, name);
+    const boundBy = Object.values(draft.scripts).find(
+      (s) =>
+        s.name !== name &&
+        primaryVersion(s)?.bindings.some((b) => b.type === "service" && b.service === name),
+    );
+    if (boundBy && req.query.get("force") !== "true") {
+      throw new CfApiError(
+        400,
+        CfCode.ServiceBindingTarget,
+        `Worker "${name}" is bound by "${boundBy.name}"; delete with ?force=true to remove it anyway`,
+      );
+    }
+    delete draft.scripts[name];
+    delete draft.secrets[name];
+    draft.routes = draft.routes.filter((r) => r.script !== name);
+    draft.domains = draft.domains.filter((d) => d.service !== name);
+    await applyRuntime(req, draft);
+    return ok({ id: name });
+  });
+}
+
 /** Workers endpoints: services, scripts, versions, deployments, settings, secrets, subdomains, routes, domains. */
 export const workersRoutes: Route[] = [
   {
@@ -668,33 +695,54 @@ export const workersRoutes: Route[] = [
       return { raw: true, status: 200, headers: { "content-type": "application/javascript" }, body };
     },
   },
+  { method: "DELETE", pattern: "/accounts/:account/workers/scripts/:script", handler: deleteScript },
+  { method: "DELETE", pattern: "/accounts/:account/workers/services/:script", handler: deleteScript },
   {
-    method: "DELETE",
-    pattern: "/accounts/:account/workers/scripts/:script",
-    handler: async (req) => {
-      requireAccount(req);
+    method: "GET",
+    pattern: "/accounts/:account/workers/scripts/:script/references",
+    handler: (req) => {
+      const state = requireAccount(req);
       const name = req.params.script ?? "";
-      return req.services.store.mutate(async (draft) => {
-        requireScript(draft, name);
-        const boundBy = Object.values(draft.scripts).find(
-          (s) =>
-            s.name !== name &&
-            primaryVersion(s)?.bindings.some((b) => b.type === "service" && b.service === name),
-        );
-        if (boundBy && req.query.get("force") !== "true") {
-          throw new CfApiError(
-            400,
-            CfCode.ServiceBindingTarget,
-            `Worker "${name}" is bound by "${boundBy.name}"; delete with ?force=true to remove it anyway`,
-          );
-        }
-        delete draft.scripts[name];
-        delete draft.secrets[name];
-        draft.routes = draft.routes.filter((r) => r.script !== name);
-        draft.domains = draft.domains.filter((d) => d.service !== name);
-        await applyRuntime(req, draft);
-        return ok({ id: name });
+      requireScript(state, name);
+      const incoming = Object.values(state.scripts).flatMap((s) =>
+        s.name === name
+          ? []
+          : (primaryVersion(s)?.bindings ?? [])
+              .filter((b) => b.type === "service" && b.service === name)
+              .map((b) => ({ service: s.name, environment: "production", name: b.name })),
+      );
+      return ok({
+        services: { incoming, outgoing: [], pages_function: false },
+        durable_objects: [],
+        dispatch_outbounds: [],
       });
+    },
+  },
+  {
+    method: "GET",
+    pattern: "/accounts/:account/workers/tails/by-consumer/:script",
+    handler: (req) => {
+      requireAccount(req);
+      return ok([]);
+    },
+  },
+  {
+    // wrangler delete looks for Workers Sites namespaces here; the local cloud has no KV management API.
+    method: "GET",
+    pattern: "/accounts/:account/storage/kv/namespaces",
+    handler: (req) => {
+      requireAccount(req);
+      const { items, info } = paginate([], req.query, 20);
+      return ok(items, info);
+    },
+  },
+  {
+    method: "GET",
+    pattern: "/accounts/:account/workers/durable_objects/namespaces",
+    handler: (req) => {
+      requireAccount(req);
+      const { items, info } = paginate([], req.query, 1000);
+      return ok(items, info);
     },
   },
   {
