@@ -364,7 +364,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const target = await pickTarget(script, req);
     if (!target) {
       res.writeHead(503, { "content-type": "text/plain" });
-      res.end(`Worker "${script}" has no active deployment on the local cloud`);
+      res.end(`Worker "${script}" has no running deployment on the local cloud (see its log)`);
       return;
     }
     let released = false;
@@ -507,7 +507,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const urlHost = host.includes(":") ? `[${host}]` : host;
   origin = `http://${urlHost}:${port}`;
   try {
-    await runtime.apply(store.state);
+    const leftOut = await runtime.applyIsolatingFailures(store.state);
+    for (const f of leftOut) {
+      logger.error("a deployed Worker no longer starts; it is left out until it is deployed again", f);
+    }
   } catch (error) {
     server.close();
     await runtime.close();

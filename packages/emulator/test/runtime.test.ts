@@ -1,9 +1,10 @@
 // What runs: service bindings, percentage deployments, swaps without failed requests, and state that
 // survives a restart.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createMemoryLogger } from "@lego/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCloud, startLocalCloud } from "../src/index.ts";
 import { api, request, uploadForm } from "./helpers.ts";
@@ -320,5 +321,27 @@ describe("WebSockets", () => {
     socket.destroy();
     expect(head.split("\r\n")[0]).toBe("HTTP/1.1 101 Switching Protocols");
     expect(head.toLowerCase()).toContain("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=");
+  });
+});
+
+describe("start-up with a Worker that no longer starts", () => {
+  it("leaves it out, serves the others, and takes it back on the next deploy", async () => {
+    const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as {
+      scripts: Record<string, { versions: Array<{ modules: Array<{ sha256: string }> }> }>;
+    };
+    const sha = state.scripts.storage?.versions.at(-1)?.modules[0]?.sha256 as string;
+    const token = cloud.token;
+    await cloud.close();
+    await writeFile(join(dir, "modules", sha), "export default { fetch( ");
+    const logger = createMemoryLogger();
+    cloud = await startLocalCloud({ stateDir: dir, token, logger });
+    expect((await request(cloud.port, "storage.example.com")).status).toBe(503);
+    expect(JSON.parse((await request(cloud.port, "keeper.example.com")).body)).toEqual({
+      secret: "kept",
+      v: "persisted",
+    });
+    expect(logger.records.some((r) => r.level === "error" && r.fields?.script === "storage")).toBe(true);
+    await deploy("storage", "export default { fetch() { return new Response('fixed'); } };");
+    expect((await request(cloud.port, "storage.example.com")).body).toBe("fixed");
   });
 });

@@ -6,8 +6,9 @@ import { join } from "node:path";
 import type { Logger } from "@lego/core";
 import { Log, LogLevel, Response as MfResponse, Miniflare, type MiniflareOptions } from "miniflare";
 import type { StateStore } from "../state/store.ts";
-import type { CloudState, D1Record, SecretRecord, VersionRecord } from "../state/types.ts";
+import type { CloudState, D1Record, ScriptRecord, SecretRecord, VersionRecord } from "../state/types.ts";
 import {
+  activeDeployment,
   D1_ADMIN_WORKER,
   d1AdminBinding,
   type RunningVersion,
@@ -149,6 +150,8 @@ export class Runtime {
   #revision = 0;
   #disposing: Promise<void>[] = [];
   #closed = false;
+  /** script → deployment id that failed to start at start-up; skipped until the script deploys again. */
+  #quarantined = new Map<string, string>();
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -172,6 +175,33 @@ export class Runtime {
     });
     this.#chain = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Start-up with persisted state that no longer starts (e.g. after a workerd upgrade): finds the
+   * deployments that fail on their own, leaves them out until their script deploys again, and builds the
+   * rest. Returns the scripts left out, with workerd's message.
+   */
+  async applyIsolatingFailures(state: CloudState): Promise<Array<{ script: string; message: string }>> {
+    try {
+      await this.apply(state);
+      return [];
+    } catch (error) {
+      if (!(error instanceof WorkerStartupError)) throw error;
+    }
+    const failed: Array<{ script: string; message: string }> = [];
+    for (const v of runningVersions(state)) {
+      if (this.#quarantined.has(v.script)) continue;
+      try {
+        await this.validate(v.script, v.version, state.secrets[v.script] ?? {});
+      } catch (error) {
+        const deployment = activeDeployment(state.scripts[v.script] as ScriptRecord);
+        if (deployment) this.#quarantined.set(v.script, deployment.id);
+        failed.push({ script: v.script, message: (error as Error).message });
+      }
+    }
+    await this.apply(state);
+    return failed;
   }
 
   /**
@@ -273,7 +303,10 @@ export class Runtime {
   }
 
   async #build(state: CloudState, revision: number): Promise<Generation> {
-    const versions = runningVersions(state);
+    const versions = runningVersions(state).filter(
+      (v) =>
+        this.#quarantined.get(v.script) !== activeDeployment(state.scripts[v.script] as ScriptRecord)?.id,
+    );
     const primary = new Map<string, string>();
     for (const v of versions) {
       const best = versions
