@@ -3,7 +3,6 @@ import { ExitCode, LegoError } from "@lego/core";
 /** The codes @lego/emulator throws. Codes are never renamed once released. */
 export const EmulatorErrorCode = [
   "ERR_LOCAL_CLOUD_START",
-  "ERR_LOCAL_CLOUD_NOT_RUNNING",
   "ERR_LOCAL_CLOUD_STATE",
   "ERR_LOCAL_CLOUD_OPTIONS",
   "ERR_LOCAL_CLOUD_RUNTIME",

@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
@@ -21,8 +22,10 @@ import { StateStore } from "./state/store.ts";
 export const DEFAULT_ACCOUNT_ID = "10ca1c10d0000000000000000000001e";
 /** The workers.dev subdomain of the local account unless one is given. */
 export const DEFAULT_ACCOUNT_SUBDOMAIN = "lego-local";
-/** This package's version, reported by the health endpoint and server.json. */
-export const EMULATOR_VERSION = "0.0.0";
+/** This package's version (from its package.json), reported by the health endpoint and server.json. */
+export const EMULATOR_VERSION: string = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 const MAX_BODY = 256 * 1024 * 1024;
 
