@@ -10,7 +10,6 @@ import { type ApiRequest, jsonBody, ok, type RawReply } from "./context.ts";
 import { CfApiError, CfCode, paginate } from "./envelope.ts";
 import type { Route } from "./router.ts";
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PRESIGN_TTL_MS = 60 * 60 * 1000;
 
 /** Finds a database by uuid or by name (wrangler puts names in the id slot); else Cloudflare's 404 / 7404. */
@@ -371,9 +370,4 @@ export async function handlePresigned(
     };
   }
   return { raw: true, status: 405, headers: { "content-type": "text/plain" }, body: "Method not allowed" };
-}
-
-/** True when `s` looks like a D1 uuid. */
-export function isUuid(s: string): boolean {
-  return UUID_RE.test(s);
 }
