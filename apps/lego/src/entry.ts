@@ -32,5 +32,12 @@ export async function main(binName: string): Promise<never> {
     stderr: process.stderr,
     signal: controller.signal,
   });
+  // On a pipe, stdout is asynchronous: exiting now would cut a large --json document short
+  // (at 64-128 KB). Wait until what was written has been handed to the OS.
+  await Promise.all(
+    [process.stdout, process.stderr].map(
+      (stream) => new Promise<void>((resolve) => stream.write("", () => resolve())),
+    ),
+  );
   process.exit(exitCode);
 }

@@ -83,9 +83,8 @@ export interface Cloud {
 /** Opens the target (starting the local cloud when it is the target and not running). */
 export async function openCloud(ctx: CommandContext, cwd: string): Promise<Cloud> {
   const { createCloudflareClient, createWranglerRunner } = await import("@lego/cloudflare");
+  // ctx.target() registers the token with the redactor and prints the one-line target note.
   const target = (await ctx.target()) as Target;
-  ctx.redactor.add(target.token);
-  ctx.ui.info(target.description);
   const client = createCloudflareClient({
     token: target.token,
     baseURL: target.apiBaseUrl,

@@ -1,6 +1,12 @@
 import { join } from "node:path";
-import { acquireLock, createRunJournal, portfolioStateDir, UsageError } from "@lego/core";
-import type { DeploymentPlan, DryRunReport, RunReport, ValidationLevel } from "@lego/deployment";
+import { acquireLock, createRunJournal, portfolioStateDir, type RunJournal, UsageError } from "@lego/core";
+import type {
+  DeploymentAuditor,
+  DeploymentPlan,
+  DryRunReport,
+  RunReport,
+  ValidationLevel,
+} from "@lego/deployment";
 import { parseIntegerFlag } from "../framework/args.ts";
 import { defineCommand } from "../framework/define.ts";
 import type { Ui } from "../framework/ui.ts";
@@ -128,7 +134,7 @@ export const deployCommand = defineCommand({
           clock: ctx.clock,
           redactor: ctx.redactor,
         });
-        const hooks = await deployHooks(ctx, portfolio, cloud, plan);
+        const hooks = await deployHooks(ctx, portfolio, cloud, plan, journal, auditor);
         const tasks = ctx.ui.tasks();
         const report: RunReport = await applyPlan(plan, {
           root: portfolio.root,
@@ -226,9 +232,24 @@ async function deployHooks(
   portfolio: Awaited<ReturnType<typeof openPortfolio>>,
   cloud: Awaited<ReturnType<typeof openCloud>>,
   plan: DeploymentPlan,
+  journal: RunJournal,
+  auditor: DeploymentAuditor,
 ) {
   const { DeploymentValidator, validationError } = await import("@lego/discovery");
   const { checkRequiredSecrets } = await import("@lego/secrets");
+  const { createDeployMigrationHook, fromCloudflare } = await import("@lego/database");
+  const migrate = createDeployMigrationHook(portfolio, {
+    root: portfolio.root,
+    ...fromCloudflare({ client: cloud.client, wrangler: cloud.wrangler }),
+    logger: ctx.logger,
+    prompter: ctx.prompter,
+    clock: ctx.clock,
+    runId: journal.runId,
+    journal,
+    audit: auditor,
+    target: cloud.target.kind,
+    signal: ctx.signal,
+  });
   const validator = new DeploymentValidator({
     client: cloud.client,
     wrangler: cloud.wrangler,
@@ -252,6 +273,7 @@ async function deployHooks(
       if (failed.length > 0)
         throw validationError({ ...full, ok: false, checks: mine, errors: failed.length });
     },
+    migrate,
     async checkSecrets(service: DeploymentPlan["services"][number]) {
       return checkRequiredSecrets({ service, client: cloud.client, signal: ctx.signal });
     },

@@ -17,6 +17,7 @@ const WRANGLER = (env: "v1" | "v2" | "broken") => `{
   "env": {
     "staging": {
       "vars": { "RELEASE": "${env}" },
+      "version_metadata": { "binding": "CF_VERSION_METADATA" },
       "routes": [{ "pattern": "staging-hello.example.com", "custom_domain": true }]
     }
   }

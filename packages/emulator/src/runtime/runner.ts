@@ -418,7 +418,16 @@ function toEnvBinding(
     case "r2_bucket":
       return { type: "r2", name: String(b.bucket_name ?? b.name) };
     case "version_metadata":
-      return { type: "version-metadata" };
+      // Miniflare's own version-metadata binding invents a random id per start; the real one reports
+      // the version that is serving, which is what deploy checks compare against.
+      return {
+        type: "json",
+        value: {
+          id: version.id,
+          tag: version.annotations["workers/tag"] ?? "",
+          timestamp: version.created_on,
+        } as never,
+      };
     case "service": {
       const target = String(b.service);
       const workerName = target === script ? workerNameOf(script, version.id) : primary.get(target);
