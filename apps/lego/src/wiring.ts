@@ -80,11 +80,23 @@ export interface Cloud {
   dispose(): Promise<void>;
 }
 
-/** Opens the target (starting the local cloud when it is the target and not running). */
-export async function openCloud(ctx: CommandContext, cwd: string): Promise<Cloud> {
+/**
+ * Opens the target (starting the local cloud when it is the target and not running). On the local
+ * cloud, the zones the portfolio's hostnames need are seeded first, as an account would already have
+ * them; on Cloudflare nothing is created.
+ */
+export async function openCloud(ctx: CommandContext, cwd: string, portfolio?: Portfolio): Promise<Cloud> {
   const { createCloudflareClient, createWranglerRunner } = await import("@lego/cloudflare");
   // ctx.target() registers the token with the redactor and prints the one-line target note.
   const target = (await ctx.target()) as Target;
+  if (target.kind === "local" && portfolio) {
+    const [{ portfolioZones }, { localCloudUp }] = await Promise.all([
+      import("@lego/discovery"),
+      import("@lego/emulator"),
+    ]);
+    const zones = portfolioZones(portfolio);
+    if (zones.length > 0) await localCloudUp({ legoHome: ctx.legoHome, zones });
+  }
   const client = createCloudflareClient({
     token: target.token,
     baseURL: target.apiBaseUrl,

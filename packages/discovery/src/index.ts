@@ -68,3 +68,4 @@ export {
   parseWranglerConfig,
   WRANGLER_CONFIG_FILES,
 } from "./wrangler-config.ts";
+export { portfolioZones } from "./zones.ts";

@@ -48,7 +48,7 @@ async function withOrchestrator<T>(
   const { DatabaseOrchestrator, fromCloudflare } = await import("@lego/database");
   const { DeploymentAuditor } = await import("@lego/deployment");
   const portfolio = await openPortfolio(ctx, options.root);
-  const cloud = options.offline ? undefined : await openCloud(ctx, portfolio.root);
+  const cloud = options.offline ? undefined : await openCloud(ctx, portfolio.root, portfolio);
   const ports = cloud ? fromCloudflare({ client: cloud.client, wrangler: cloud.wrangler }) : undefined;
   const unavailable = async (): Promise<never> => {
     throw new Error("this command does not reach the target");

@@ -32,6 +32,7 @@ export const deployCommand = defineCommand({
     services: {
       type: "positional",
       multiple: true,
+      required: false,
       description: "Services to deploy (name, hostname or script name)",
     },
     env: { type: "string", description: "Environment (default: production, or the one a hostname names)" },
@@ -96,7 +97,7 @@ export const deployCommand = defineCommand({
         liveTimeoutMs: liveTimeoutS * 1000,
       },
     );
-    const cloud = await openCloud(ctx, portfolio.root);
+    const cloud = await openCloud(ctx, portfolio.root, portfolio);
     try {
       if (args.dryRun) {
         const dry = await describeDryRun(plan, {

@@ -87,7 +87,7 @@ export const discoverCommand = defineCommand({
 
     let account: AccountDiscovery | undefined;
     if (args.account) {
-      const cloud = await openCloud(ctx, portfolio.root);
+      const cloud = await openCloud(ctx, portfolio.root, portfolio);
       try {
         const discovery = new DomainDiscovery({ client: cloud.client, portfolio, logger: ctx.logger });
         account = await discovery.discoverAccount({

@@ -15,7 +15,7 @@ export const rollbackCommand = defineCommand({
     ],
   },
   args: {
-    service: { type: "positional", description: "Service (name, hostname or script name)" },
+    service: { type: "positional", required: false, description: "Service (name, hostname or script name)" },
     env: { type: "string", description: "Environment (default: production, or the one a hostname names)" },
     to: { type: "string", description: "A version id, or a run id (the version that run replaced)" },
     yes: { type: "boolean", description: "Skip the production confirmation" },
@@ -35,7 +35,7 @@ export const rollbackCommand = defineCommand({
       { ...defaultDeployOptions, environment },
     ).services;
     if (!planned) throw new UsageError({ code: "ERR_NO_SERVICES", message: "Nothing to roll back" });
-    const cloud = await openCloud(ctx, portfolio.root);
+    const cloud = await openCloud(ctx, portfolio.root, portfolio);
     try {
       if (environment === "production" && !args.yes) {
         const ok = await ctx.prompter.confirm({

@@ -14,6 +14,7 @@ export const testCommand = defineCommand({
     services: {
       type: "positional",
       multiple: true,
+      required: false,
       description: "Services to test (name, hostname or script name)",
     },
     env: { type: "string", description: "Environment (default: production, or the one a hostname names)" },
@@ -32,7 +33,7 @@ export const testCommand = defineCommand({
       picked.services.map((s) => s.name),
       { ...defaultDeployOptions, environment },
     );
-    const cloud = await openCloud(ctx, portfolio.root);
+    const cloud = await openCloud(ctx, portfolio.root, portfolio);
     await cloud.dispose();
     const tester = new ProductionTester({ clock: ctx.clock, signal: ctx.signal });
     const results: Array<{ service: string; environment: string; url: string; report: TestReport }> = [];

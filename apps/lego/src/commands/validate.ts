@@ -39,7 +39,8 @@ export const validateCommand = defineCommand({
     });
     const level = args.level as ValidationLevel;
     const environment = args.env ?? picked.environment;
-    const cloud: Cloud | undefined = level === "basic" ? undefined : await openCloud(ctx, portfolio.root);
+    const cloud: Cloud | undefined =
+      level === "basic" ? undefined : await openCloud(ctx, portfolio.root, portfolio);
     try {
       const validator = new DeploymentValidator({
         ...(cloud ? { client: cloud.client, wrangler: cloud.wrangler } : {}),
