@@ -34,7 +34,10 @@ await writeFile(
     env: { staging: { routes: [{ pattern: "staging-hello.example.com", custom_domain: true }] } },
   }),
 );
-await writeFile(join(service, "src", "index.js"), `export default { fetch() { return Response.json({ ok: true }); } };\n`);
+await writeFile(
+  join(service, "src", "index.js"),
+  `export default { fetch() { return Response.json({ ok: true }); } };\n`,
+);
 await writeFile(
   join(service, "src", "config", "domains.js"),
   `export const domains = { hello: { name: "hello", domains: { staging: "staging-hello.example.com" }, features: {} } };\n`,
@@ -76,12 +79,22 @@ const time = (fn) => {
   return performance.now() - t;
 };
 const run = (cmd, args, env, cwd) => {
-  const r = spawnSync(process.execPath, [cmd, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  const r = spawnSync(process.execPath, [cmd, ...args], {
+    env,
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
 };
 const plain = () => run(wranglerCli, ["deploy", "--env", "staging"], wranglerEnv, service);
 const lego = (level) => () =>
-  run(legoBin, ["deploy", "hello", "--env", "staging", "--no-tests", "--validation", level, "--root", root, "--json"], { ...base, LEGO_HOME: legoHome }, root);
+  run(
+    legoBin,
+    ["deploy", "hello", "--env", "staging", "--no-tests", "--validation", level, "--root", root, "--json"],
+    { ...base, LEGO_HOME: legoHome },
+    root,
+  );
 
 try {
   plain(); // first deploy: both runs below are redeploys
@@ -97,9 +110,15 @@ try {
   const s = median(samples.legoStandard);
   console.log(`runs: ${RUNS} each, interleaved; medians`);
   console.log(`  wrangler deploy (baseline)                 ${w.toFixed(0)} ms`);
-  console.log(`  lego deploy --no-tests --validation basic  ${b.toFixed(0)} ms   ratio ${(b / w).toFixed(2)}x  (target <= 1.15x) ${b / w <= 1.15 ? "ok" : "OVER"}`);
-  console.log(`  lego deploy --no-tests (standard checks)   ${s.toFixed(0)} ms   ratio ${(s / w).toFixed(2)}x`);
-  console.log("  lego's extra: CLI start, portfolio scan, lock, rollback point, journal/audit/report, wait until live");
+  console.log(
+    `  lego deploy --no-tests --validation basic  ${b.toFixed(0)} ms   ratio ${(b / w).toFixed(2)}x  (target <= 1.15x) ${b / w <= 1.15 ? "ok" : "OVER"}`,
+  );
+  console.log(
+    `  lego deploy --no-tests (standard checks)   ${s.toFixed(0)} ms   ratio ${(s / w).toFixed(2)}x`,
+  );
+  console.log(
+    "  lego's extra: CLI start, portfolio scan, lock, rollback point, journal/audit/report, wait until live",
+  );
 } finally {
   await cloud.close();
   await rm(work, { recursive: true, force: true });

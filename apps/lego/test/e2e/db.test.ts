@@ -5,16 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneJson } from "../helpers.ts";
 import { assertBuilt, runBuilt, tempHome } from "./built.ts";
 
-// End to end: the built `lego db` commands, the real wrangler and the local cloud. The local cloud runs
-// in this process and is registered in $LEGO_HOME/local/server.json, so the CLI targets it.
-const ready = typeof (emulator as Record<string, unknown>).startLocalCloud === "function";
-
 const M1 = "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);";
 const M2 = "INSERT INTO notes (body) VALUES ('first'), ('second');";
 const M3_BAD =
   "INSERT INTO notes (body) VALUES ('third');\nCREATE TABLE extra (x);\nINSERT INTO nope VALUES (1);";
 
-describe.skipIf(!ready)("lego db against the local cloud", () => {
+describe("lego db against the local cloud", () => {
   let home: Awaited<ReturnType<typeof tempHome>>;
   let cloud: emulator.LocalCloud;
   let root: string;

@@ -9,14 +9,11 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveWranglerBin } from "@lego/cloudflare";
-import * as emulator from "@lego/emulator";
 import { createVault } from "@lego/secrets";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, binPath } from "./built.ts";
 
-// Runs once @lego/emulator can start the local cloud (`lego local up`).
-const ready = typeof (emulator as Record<string, unknown>).localCloudUp === "function";
 const PASS = "local e2e passphrase";
 
 const WORKER = `export default {
@@ -51,7 +48,7 @@ async function allFiles(dir: string): Promise<Array<{ path: string; text: string
   );
 }
 
-describe.skipIf(!ready)("secrets on the local cloud (built CLI, real wrangler, workerd)", () => {
+describe("secrets on the local cloud (built CLI, real wrangler, workerd)", () => {
   let dir: string;
   let env: Record<string, string>;
   let argvLog: string;
