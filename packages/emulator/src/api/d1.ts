@@ -273,12 +273,9 @@ export const d1Routes: Route[] = [
         const started = performance.now();
         const statements = splitSqlStatements(sql);
         try {
-          const results = statements.length
-            ? await req.services.runtime.withD1(db, (d1) => d1.batch(statements.map((s) => d1.prepare(s))))
-            : [];
-          const rowsRead = results.reduce((a, r) => a + Number(r.meta?.rows_read ?? 0), 0);
-          const rowsWritten = results.reduce((a, r) => a + Number(r.meta?.rows_written ?? 0), 0);
-          const last = results.at(-1);
+          const summary = await req.services.runtime.batch(db, statements);
+          const rowsRead = summary.rowsRead;
+          const rowsWritten = summary.rowsWritten;
           await rm(file as string, { force: true });
           return ok({
             success: true,
@@ -294,9 +291,9 @@ export const d1Routes: Route[] = [
                 served_by: "lego-local-cloud",
                 duration: performance.now() - started,
                 changes: rowsWritten,
-                last_row_id: Number(last?.meta?.last_row_id ?? 0),
+                last_row_id: summary.lastRowId,
                 changed_db: rowsWritten > 0,
-                size_after: Number(last?.meta?.size_after ?? 0),
+                size_after: summary.sizeAfter,
                 rows_read: rowsRead,
                 rows_written: rowsWritten,
               },

@@ -268,6 +268,33 @@ export class Runtime {
     }
   }
 
+  /**
+   * Runs statements as one D1 batch (one transaction) inside workerd, through the internal D1 worker.
+   * Throws with D1's message when a statement fails; nothing of the batch is then applied.
+   */
+  async batch(db: D1Record, statements: string[]): Promise<D1BatchSummary> {
+    let gen = await this.acquire();
+    if (gen && !gen.d1.has(db.uuid)) {
+      gen.leave();
+      await this.#options.store.mutate((draft) => this.apply(draft));
+      gen = await this.acquire();
+    }
+    if (!gen) throw new Error("The local cloud runtime is not running");
+    try {
+      if (!gen.d1.has(db.uuid)) throw new Error(`D1 database ${db.uuid} is not loaded in the runtime`);
+      const worker = await gen.mf.getWorker(D1_ADMIN_WORKER);
+      const res = await worker.fetch("http://d1-admin/batch", {
+        method: "POST",
+        body: JSON.stringify({ binding: d1AdminBinding(db.uuid), statements }),
+      });
+      const out = (await res.json()) as ({ ok: true } & D1BatchSummary) | { ok: false; error: string };
+      if (!out.ok) throw new Error(out.error);
+      return out;
+    } finally {
+      gen.leave();
+    }
+  }
+
   /** Stops workerd. Waits for the last swap. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -451,6 +478,43 @@ function toEnvBinding(
   }
 }
 
+/**
+ * The internal D1 worker. `POST /batch { binding, statements }` runs the statements as one D1 batch
+ * (one transaction) inside workerd: an import of 100,000 rows is one request, not 100,000 proxied
+ * `prepare` calls from Node.
+ */
+const D1_ADMIN_SOURCE = `export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (request.method !== "POST" || url.pathname !== "/batch") return new Response("lego d1 admin");
+    const { binding, statements } = await request.json();
+    const d1 = env[binding];
+    if (!d1) return Response.json({ ok: false, error: "unknown binding " + binding }, { status: 404 });
+    try {
+      const results = statements.length ? await d1.batch(statements.map((s) => d1.prepare(s))) : [];
+      let rowsRead = 0;
+      let rowsWritten = 0;
+      for (const r of results) {
+        rowsRead += Number(r.meta?.rows_read ?? 0);
+        rowsWritten += Number(r.meta?.rows_written ?? 0);
+      }
+      const last = results.at(-1)?.meta ?? {};
+      return Response.json({ ok: true, count: results.length, rowsRead, rowsWritten, lastRowId: Number(last.last_row_id ?? 0), sizeAfter: Number(last.size_after ?? 0) });
+    } catch (error) {
+      return Response.json({ ok: false, error: String(error?.message ?? error) });
+    }
+  },
+};`;
+
+/** What {@link Runtime.batch} reports. */
+export interface D1BatchSummary {
+  count: number;
+  rowsRead: number;
+  rowsWritten: number;
+  lastRowId: number;
+  sizeAfter: number;
+}
+
 function d1AdminWorker(dbs: D1Record[]): WorkerEntry {
   const env: Record<string, EnvBinding> = {};
   for (const db of dbs) env[d1AdminBinding(db.uuid)] = { type: "d1", id: db.uuid };
@@ -463,7 +527,7 @@ function d1AdminWorker(dbs: D1Record[]): WorkerEntry {
         modules: {
           "index.js": {
             type: "esm",
-            contents: "export default { fetch() { return new Response('lego d1 admin'); } };",
+            contents: D1_ADMIN_SOURCE,
           },
         },
       },
