@@ -2,13 +2,14 @@
 // of the same service to the same local cloud, in the same run. Both redeploy (the Worker exists), runs
 // are interleaved, medians compared. Target: lego / wrangler <= 1.15.
 // Run: node bench/deploy.bench.mjs   (after `pnpm exec turbo run build`)
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const legoBin = join(here, "../apps/lego/dist/bin.js");
@@ -73,19 +74,19 @@ const wranglerEnv = {
   CI: "true",
   XDG_CONFIG_HOME: join(work, "xdg"),
 };
-const time = (fn) => {
+const exec = promisify(execFile);
+// Async on purpose: the local cloud runs in this process, so a synchronous spawn would starve it.
+const time = async (fn) => {
   const t = performance.now();
-  fn();
+  await fn();
   return performance.now() - t;
 };
-const run = (cmd, args, env, cwd) => {
-  const r = spawnSync(process.execPath, [cmd, ...args], {
-    env,
-    cwd,
-    stdio: ["ignore", "pipe", "pipe"],
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${r.stderr}`);
+const run = async (cmd, args, env, cwd) => {
+  try {
+    await exec(process.execPath, [cmd, ...args], { env, cwd, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    throw new Error(`${cmd} ${args.join(" ")} failed (${error.code}):\n${error.stderr}`);
+  }
 };
 const plain = () => run(wranglerCli, ["deploy", "--env", "staging"], wranglerEnv, service);
 const lego = (level) => () =>
@@ -97,12 +98,12 @@ const lego = (level) => () =>
   );
 
 try {
-  plain(); // first deploy: both runs below are redeploys
+  await plain(); // first deploy: both runs below are redeploys
   const samples = { wrangler: [], legoBasic: [], legoStandard: [] };
   for (let i = 0; i < RUNS; i++) {
-    samples.wrangler.push(time(plain));
-    samples.legoBasic.push(time(lego("basic")));
-    samples.legoStandard.push(time(lego("standard")));
+    samples.wrangler.push(await time(plain));
+    samples.legoBasic.push(await time(lego("basic")));
+    samples.legoStandard.push(await time(lego("standard")));
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const w = median(samples.wrangler);

@@ -92,7 +92,7 @@ export async function openCloud(ctx: CommandContext, cwd: string, portfolio?: Po
   if (target.kind === "local" && portfolio) {
     const [{ portfolioZones }, { localCloudUp }] = await Promise.all([
       import("@lego/discovery"),
-      import("@lego/emulator"),
+      import("@lego/emulator/lifecycle"),
     ]);
     const zones = portfolioZones(portfolio);
     if (zones.length > 0) await localCloudUp({ legoHome: ctx.legoHome, zones });

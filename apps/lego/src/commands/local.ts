@@ -1,12 +1,12 @@
 import { localCloudInfoPath } from "@lego/core";
-import type { LocalCloudStatus } from "@lego/emulator";
+import type { LocalCloudStatus } from "@lego/emulator/lifecycle";
 import { parseIntegerFlag } from "../framework/args.ts";
 import { type CommandContext, defineCommand, defineGroup } from "../framework/define.ts";
 import type { Ui } from "../framework/ui.ts";
 
 // @lego/emulator is loaded on use: it pulls in Miniflare, which no other command should pay for at
 // start-up.
-const emulator = () => import("@lego/emulator");
+const emulator = () => import("@lego/emulator/lifecycle");
 
 /** What `lego local up|status` return: the local cloud's addresses, never its token. */
 export interface LocalCloudView {

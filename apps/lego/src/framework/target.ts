@@ -57,7 +57,7 @@ export function createVaultResolver(inputs: CredentialInputs): () => Promise<Vau
 
 /** The emulator's "start it unless it runs", loaded only when the target is local. */
 async function ensureLocalCloud(legoHome: string, port: number | undefined) {
-  const { ensureLocalCloud: ensure } = await import("@lego/emulator");
+  const { ensureLocalCloud: ensure } = await import("@lego/emulator/lifecycle");
   return ensure({ legoHome, ...(port !== undefined ? { port } : {}) });
 }
 
