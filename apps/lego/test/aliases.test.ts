@@ -48,7 +48,15 @@ describe("seed aliases", () => {
       "--env",
       "production",
     ]);
-    expect(expandSeedAlias(alias("lego-portfolio"), ["discover"])).toEqual(["discover"]);
+    expect(expandSeedAlias(alias("lego-portfolio"), ["discover"])).toEqual(["list"]);
+    expect(expandSeedAlias(alias("lego-portfolio"), ["deploy", "--env", "staging"])).toEqual([
+      "deploy",
+      "--all",
+      "--env",
+      "staging",
+    ]);
+    expect(expandSeedAlias(alias("lego-portfolio"), ["health"])).toEqual(["test", "--all"]);
+    expect(expandSeedAlias(alias("lego-master-deploy"), ["monitor"])).toEqual(["runs", "list"]);
     expect(expandSeedAlias(alias("lego-master-deploy"), ["orchestrate", "--domains", "a,b"])).toEqual([
       "deploy",
       "--domains",

@@ -34,7 +34,7 @@ export const seedAliases: Readonly<Record<string, SeedAlias>> = {
   // lego-master-deploy orchestrate --domains a,b | validate --portfolio | monitor
   "lego-master-deploy": {
     prefix: [],
-    verbs: { orchestrate: ["deploy"], validate: ["validate"], monitor: ["monitor"] },
+    verbs: { orchestrate: ["deploy"], validate: ["validate"], monitor: ["runs", "list"] },
     defaultVerb: ["deploy"],
   },
   // lego-portfolio init|discover|deploy|health|analytics
@@ -42,10 +42,11 @@ export const seedAliases: Readonly<Record<string, SeedAlias>> = {
     prefix: [],
     verbs: {
       init: ["init"],
-      discover: ["discover"],
-      deploy: ["deploy"],
-      health: ["health"],
-      analytics: ["analytics"],
+      // The seed's portfolio verbs act on every service.
+      discover: ["list"],
+      deploy: ["deploy", "--all"],
+      health: ["test", "--all"],
+      analytics: ["audit"],
     },
   },
   // lego-db migrate|sync|backup …
