@@ -137,10 +137,20 @@ function serviceOfScript(script: string, environment: string): string {
   return environment && script.endsWith(suffix) ? script.slice(0, -suffix.length) : script;
 }
 
-/** The environments of a wrangler config that deploy: its `env.*`, or the top level as `production`. */
-function deployedEnvironments(w: InitWranglerConfig): Array<[string, InitWranglerEnvironment]> {
-  if (w.envNames.length > 0) return w.envNames.map((name) => [name, w.environments[name]!]);
-  return [["production", w.topLevel]];
+/**
+ * The environments of a wrangler config that deploy: its `env.*`, and the top level as `production`
+ * (as discovery reads it) unless an `env.production` exists. Beside `env.*` sections, a top level
+ * without routes is taken for `wrangler dev` only, unless `--domain` names its hostname.
+ */
+function deployedEnvironments(
+  w: InitWranglerConfig,
+  domainGiven = false,
+): Array<[string, InitWranglerEnvironment]> {
+  const named = w.envNames.map((name): [string, InitWranglerEnvironment] => [name, w.environments[name]!]);
+  const topLevelDeploys =
+    w.envNames.length === 0 || w.topLevel.routes.length > 0 || (domainGiven && named.length > 0);
+  if (w.environments.production || !topLevelDeploys) return named;
+  return [["production", w.topLevel], ...named];
 }
 
 /** The domain config entry a wrangler config implies (pure). */
@@ -153,7 +163,7 @@ export function domainConfigFromWrangler(
   const environments: Record<string, Record<string, never>> = {};
   const dependsOn = new Set<string>();
   const secrets = new Set<string>();
-  for (const [name, env] of deployedEnvironments(w)) {
+  for (const [name, env] of deployedEnvironments(w, options.domain !== undefined)) {
     const hosts = hostnamesOf(env);
     const host = hosts[0] ?? (options.domain ? deriveHostname(options.domain, name) : undefined);
     if (host) domains[name] = host;

@@ -177,6 +177,31 @@ describe("initService", () => {
     expect((await initService({ dir, cwd: root, env: {} })).action).toBe("check");
   });
 
+  it("reads the top level as production beside [env.staging], as discovery does", async () => {
+    const dir = await files(join(root, "services/auth"), {
+      "wrangler.toml": `name = "auth"
+main = "src/index.js"
+compatibility_date = "2025-01-01"
+routes = [{ pattern = "auth.example.com", custom_domain = true }]
+
+[env.staging]
+routes = [{ pattern = "staging-auth.example.com", custom_domain = true }]
+`,
+      "src/index.js": "export default { fetch() { return new Response('ok'); } };\n",
+    });
+    const result = await initService({ dir, cwd: root, env: {} });
+    expect(result.written).toEqual(["src/config/domains.js"]);
+    const portfolio = await scanPortfolio({ root, cache: false });
+    expect(portfolio.services[0]!.domainConfig?.domains).toEqual({
+      production: "auth.example.com",
+      staging: "staging-auth.example.com",
+    });
+    expect(portfolio.services[0]!.environmentNames.sort()).toEqual(["production", "staging"]);
+    const again = await initService({ dir, cwd: root, env: {} });
+    expect(again.action).toBe("check");
+    expect(again.written).toEqual([]);
+  });
+
   it("needs a hostname when the wrangler config has no routes, and takes one from --domain", async () => {
     const dir = await files(join(root, "plain"), {
       "wrangler.jsonc":

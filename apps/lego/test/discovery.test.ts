@@ -207,6 +207,24 @@ describe("lego validate", () => {
     expect(prod.stdout).toMatch(/standard validation: 0 errors/);
   });
 
+  it("without an argument: exit 2 with a hint off a terminal, a pick on one; --all takes every service", async () => {
+    const root = await portfolio(SEED_PORTFOLIO);
+    const off = await run(["validate", "--level", "basic", "--root", root]);
+    expect(off.exitCode).toBe(2);
+    expect(off.stderr).toContain("<service> (or --all)");
+    const on = await run(["validate", "--level", "basic", "--root", root], {
+      isTTY: true,
+      prompter: createScriptedPrompter(["data-service"]),
+    });
+    expect(on.exitCode, on.stderr).toBe(0);
+    expect(stripVTControlCharacters(on.stdout)).toContain("data-service");
+    expect(on.stdout).not.toContain("api-gateway");
+    const all = await run(["validate", "--all", "--level", "basic", "--json", "--root", root]);
+    expect(all.exitCode, all.stderr).toBe(0);
+    const services = oneJson(all.stdout).data.checks.map((c: { service?: string }) => c.service);
+    expect(new Set(services.filter(Boolean))).toEqual(new Set(["api-gateway", "data-service"]));
+  });
+
   it("--level basic needs no token and fails a config disagreement with exit 2", async () => {
     const root = await portfolio({
       ...SEED_PORTFOLIO,

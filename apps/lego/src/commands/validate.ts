@@ -21,6 +21,7 @@ export const validateCommand = defineCommand({
     services: {
       type: "positional",
       multiple: true,
+      required: false,
       description: "Services to validate (name, hostname or script name)",
     },
     env: { type: "string", description: "Environment (default: all, or the one a hostname names)" },
