@@ -383,15 +383,27 @@ async function deployService(
         });
         out.rolledBack = true;
         result = "rolled-back";
-        if (migration?.restore && plan.options.restoreDb) {
-          await migration.restore();
-        }
       } catch (rollbackError) {
         logger.error(`rollback of ${service.service} failed: ${(rollbackError as Error).message}`);
       }
     } else if (deployed && plan.options.rollback && !point) {
       out.error.hint =
         `${out.error.hint ?? ""} This was the first deploy of ${service.scriptName}: there was no earlier version to roll back to.`.trim();
+    }
+    // Whatever failed after the migrations applied (the wrangler deploy, the wait, the tests), the
+    // database is put back only when asked: by default migrations are expected to be backward compatible.
+    const restore = migration?.restore;
+    if (plan.options.restoreDb && restore && migration && migration.applied.length > 0) {
+      const applied = migration.applied.join(", ");
+      try {
+        await step("restore-db", async () => {
+          await restore();
+          return { value: undefined, message: `database back to its backup from before ${applied}` };
+        });
+        out.databaseRestored = true;
+      } catch (restoreError) {
+        logger.error(`restoring the database of ${service.service} failed: ${(restoreError as Error).message}`);
+      }
     }
     ctx.onProgress?.({
       type: "service",
@@ -404,7 +416,11 @@ async function deployService(
       versionBefore: out.versionBefore ?? null,
       versionAfter: out.versionAfter ?? null,
       durationMs: clock.now() - serviceStarted,
-      details: { error: out.error.code, rolledBack: out.rolledBack === true },
+      details: {
+        error: out.error.code,
+        rolledBack: out.rolledBack === true,
+        ...(out.databaseRestored ? { databaseRestored: true } : {}),
+      },
     });
     return out;
   }

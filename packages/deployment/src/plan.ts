@@ -16,7 +16,8 @@ export type StepName =
   | "deploy"
   | "wait-live"
   | "tests"
-  | "rollback";
+  | "rollback"
+  | "restore-db";
 
 /** What the user asked for. */
 export interface DeployOptions {

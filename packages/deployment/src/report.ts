@@ -24,6 +24,8 @@ export interface ServiceRunReport {
   steps: StepRecord[];
   tests?: TestReport;
   rolledBack?: boolean;
+  /** The database was restored to its pre-migration backup (`--restore-db`). */
+  databaseRestored?: boolean;
   error?: { code: string; message: string; hint?: string; exitCode?: number };
 }
 
@@ -69,6 +71,7 @@ export function renderReportMarkdown(report: RunReport): string {
       `- version: ${s.versionBefore ?? "none"} → ${s.versionAfter ?? "none"}`,
     );
     if (s.rolledBack) lines.push("- rolled back to the previous version");
+    if (s.databaseRestored) lines.push("- database restored to its backup from before the migrations");
     if (s.error)
       lines.push(`- error: ${s.error.code}: ${s.error.message}${s.error.hint ? ` (${s.error.hint})` : ""}`);
     lines.push("", "| step | status | time | note |", "| --- | --- | --- | --- |");

@@ -1,0 +1,152 @@
+// The deploy's database policy, end to end on the local cloud: a Worker that fails after its migrations
+// applied is rolled back and, by default, the migrated database is kept; with --restore-db the database
+// goes back to its pre-deploy backup too.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { oneJson } from "../helpers.ts";
+import { assertBuilt, runBuilt, tempHome } from "./built.ts";
+
+const WRANGLER = JSON.stringify({
+  name: "ledger",
+  main: "src/index.js",
+  compatibility_date: "2025-09-01",
+  env: {
+    staging: {
+      routes: [{ pattern: "staging-ledger.example.com", custom_domain: true }],
+      d1_databases: [{ binding: "DB", database_name: "ledger-db-staging" }],
+    },
+  },
+});
+
+const WORKER = (healthStatus: number) => `
+export default {
+  async fetch(request, env) {
+    const { n } = await env.DB.prepare("SELECT COUNT(*) AS n FROM notes").first();
+    if (new URL(request.url).pathname === "/health") return Response.json({ ok: ${healthStatus} === 200, notes: n }, { status: ${healthStatus} });
+    return new Response("notes: " + n + "\\n");
+  },
+};
+`;
+
+const DOMAINS = `export const domains = {
+  ledger: { name: "ledger", domains: { staging: "staging-ledger.example.com" }, features: {} },
+};
+`;
+
+describe("lego deploy: the database after a failed Worker (--restore-db)", () => {
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  let root: string;
+  let dir: string;
+  let env: Record<string, string>;
+  const lego = (args: string[]) => runBuilt([...args, "--root", root], { env, timeout: 120_000 });
+
+  async function tables(): Promise<string[]> {
+    const server = JSON.parse(await readFile(join(home.legoHome, "local", "server.json"), "utf8"));
+    const headers = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
+    const base = `${server.apiBaseUrl}/accounts/${server.accountId}/d1/database`;
+    const db = (await (await fetch(`${base}/ledger-db-staging`, { headers })).json()) as {
+      result: { uuid: string };
+    };
+    const res = await fetch(`${base}/${db.result.uuid}/query`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('notes', 'tags', 'labels') ORDER BY name",
+      }),
+    });
+    const doc = (await res.json()) as { result: Array<{ results: Array<{ name: string }> }> };
+    return doc.result[0]!.results.map((r) => r.name);
+  }
+
+  /** The failed run's service report, from the run id the --json error names. */
+  async function reportOf(stdout: string) {
+    const { error } = oneJson(stdout);
+    expect(error.code).toBe("ERR_DEPLOY_FAILED");
+    const report = JSON.parse(
+      await readFile(join(root, ".lego", "runs", error.details.runId, "report.json"), "utf8"),
+    );
+    return report.services[0];
+  }
+
+  beforeAll(async () => {
+    assertBuilt();
+    home = await tempHome();
+    root = join(home.dir, "portfolio");
+    dir = join(root, "services", "ledger");
+    env = { LEGO_HOME: home.legoHome, HOME: home.dir };
+    await mkdir(join(dir, "src", "config"), { recursive: true });
+    await mkdir(join(dir, "migrations"), { recursive: true });
+    await writeFile(join(dir, "wrangler.jsonc"), WRANGLER);
+    await writeFile(join(dir, "src", "config", "domains.js"), DOMAINS);
+    await writeFile(join(dir, "src", "index.js"), WORKER(200));
+    await writeFile(join(dir, "migrations", "0001_notes.sql"), "CREATE TABLE notes (id INTEGER PRIMARY KEY);");
+    const up = await runBuilt(["local", "up", "--port", "0", "--zone", "example.com", "--json"], {
+      env,
+      timeout: 60_000,
+    });
+    expect(up.exitCode, up.stderr).toBe(0);
+    const first = await lego(["deploy", "ledger", "--env", "staging", "--json"]);
+    expect(first.exitCode, first.stderr).toBe(0);
+  }, 150_000);
+
+  afterAll(async () => {
+    await runBuilt(["local", "down"], { env });
+    await home?.dispose();
+  });
+
+  it("keeps the migrated database by default, and restores it with --restore-db", async () => {
+    expect(await tables()).toEqual(["notes"]);
+    await writeFile(join(dir, "src", "index.js"), WORKER(500));
+
+    // Default policy: the Worker is rolled back, the migration it brought stays.
+    await writeFile(join(dir, "migrations", "0002_tags.sql"), "CREATE TABLE tags (id INTEGER PRIMARY KEY);");
+    const kept = await lego(["deploy", "ledger", "--env", "staging", "--json", "--live-timeout", "3"]);
+    expect(kept.exitCode).toBe(1);
+    const keptService = await reportOf(kept.stdout);
+    expect(keptService).toMatchObject({ rolledBack: true });
+    expect(keptService.databaseRestored).toBeUndefined();
+    expect(await tables()).toEqual(["notes", "tags"]);
+
+    // --restore-db: the Worker is rolled back and the database is put back as it was before 0003.
+    await writeFile(join(dir, "migrations", "0003_labels.sql"), "CREATE TABLE labels (id INTEGER PRIMARY KEY);");
+    const restored = await lego([
+      "deploy",
+      "ledger",
+      "--env",
+      "staging",
+      "--json",
+      "--live-timeout",
+      "3",
+      "--restore-db",
+    ]);
+    expect(restored.exitCode).toBe(1);
+    const service = await reportOf(restored.stdout);
+    expect(service).toMatchObject({ rolledBack: true, databaseRestored: true });
+    expect(service.steps.map((s: { name: string }) => s.name)).toContain("restore-db");
+    expect(await tables()).toEqual(["notes", "tags"]);
+
+    const audit = (await readFile(join(root, ".lego", "audit.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(audit.filter((e) => e.action === "deploy.finished").at(-1)).toMatchObject({
+      result: "rolled-back",
+      details: { databaseRestored: true },
+    });
+    expect(audit.map((e) => e.action)).toContain("db.restore.verified");
+
+    // wrangler deploy itself fails (the bundle does not build) after 0003 applied: nothing to roll
+    // back, and --restore-db still puts the database back.
+    await writeFile(join(dir, "src", "index.js"), "export default {{ not javascript");
+    const unbuilt = await lego(["deploy", "ledger", "--env", "staging", "--json", "--restore-db"]);
+    expect(unbuilt.exitCode).toBe(1);
+    const failed = await reportOf(unbuilt.stdout);
+    expect(failed.rolledBack).toBeUndefined();
+    expect(failed).toMatchObject({ databaseRestored: true });
+    expect(failed.steps.map((s: { name: string }) => s.name)).toEqual(
+      expect.arrayContaining(["migrate", "deploy", "restore-db"]),
+    );
+    expect(await tables()).toEqual(["notes", "tags"]);
+  }, 200_000);
+});
