@@ -402,7 +402,9 @@ async function deployService(
         });
         out.databaseRestored = true;
       } catch (restoreError) {
-        logger.error(`restoring the database of ${service.service} failed: ${(restoreError as Error).message}`);
+        logger.error(
+          `restoring the database of ${service.service} failed: ${(restoreError as Error).message}`,
+        );
       }
     }
     ctx.onProgress?.({

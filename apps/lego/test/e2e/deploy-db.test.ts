@@ -80,7 +80,10 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
     await writeFile(join(dir, "wrangler.jsonc"), WRANGLER);
     await writeFile(join(dir, "src", "config", "domains.js"), DOMAINS);
     await writeFile(join(dir, "src", "index.js"), WORKER(200));
-    await writeFile(join(dir, "migrations", "0001_notes.sql"), "CREATE TABLE notes (id INTEGER PRIMARY KEY);");
+    await writeFile(
+      join(dir, "migrations", "0001_notes.sql"),
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY);",
+    );
     const up = await runBuilt(["local", "up", "--port", "0", "--zone", "example.com", "--json"], {
       env,
       timeout: 60_000,
@@ -109,7 +112,10 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
     expect(await tables()).toEqual(["notes", "tags"]);
 
     // --restore-db: the Worker is rolled back and the database is put back as it was before 0003.
-    await writeFile(join(dir, "migrations", "0003_labels.sql"), "CREATE TABLE labels (id INTEGER PRIMARY KEY);");
+    await writeFile(
+      join(dir, "migrations", "0003_labels.sql"),
+      "CREATE TABLE labels (id INTEGER PRIMARY KEY);",
+    );
     const restored = await lego([
       "deploy",
       "ledger",
