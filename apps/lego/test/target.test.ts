@@ -88,6 +88,33 @@ describe("ctx.target()", () => {
     expect(oneJson(r.stdout).error.code).toBe("ERR_CF_TOKEN_MISSING");
   });
 
+  it("LEGO_TARGET=cloudflare without a token, on a terminal: offers to store one, then uses it", async () => {
+    const prompter = createScriptedPrompter([true, "offered-token-0123456789abcdef"]);
+    const r = await run(["where"], {
+      commands: [whereCommand],
+      env: { LEGO_HOME: legoHome, LEGO_TARGET: "cloudflare", LEGO_VAULT_PASSPHRASE: "correct horse battery" },
+      isTTY: true,
+      prompter,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(prompter.asked[0]).toContain("No Cloudflare API token is configured");
+    expect(r.data).toEqual({
+      kind: "cloudflare",
+      apiBaseUrl: "https://api.cloudflare.com/client/v4",
+      tokenSource: "vault",
+    });
+    expect(r.stdout + r.stderr).not.toContain("offered-token-0123456789abcdef");
+    // Declined: the original error stands.
+    const declined = await run(["where"], {
+      commands: [whereCommand],
+      env: { LEGO_HOME: join(legoHome, "declined"), LEGO_TARGET: "cloudflare" },
+      isTTY: true,
+      prompter: createScriptedPrompter([false]),
+    });
+    expect(declined.exitCode).toBe(3);
+    expect(declined.error?.code).toBe("ERR_CF_TOKEN_MISSING");
+  });
+
   it("a token stored in the vault (passphrase from LEGO_VAULT_PASSPHRASE) selects Cloudflare", async () => {
     const r = await run(["store"], {
       commands: [storeCommand],

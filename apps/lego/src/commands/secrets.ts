@@ -17,7 +17,6 @@ import {
 } from "@lego/secrets";
 import { type CommandContext, defineCommand, defineGroup } from "../framework/define.ts";
 import type { Ui } from "../framework/ui.ts";
-import { resolveTargetOrOffer } from "./token.ts";
 
 const serviceArgs = {
   service: {
@@ -91,7 +90,7 @@ function requireEnv(located: Located, verb: string): string {
 
 /** The API and wrangler, assembled for the resolved target. */
 async function connect(ctx: CommandContext) {
-  const target = await resolveTargetOrOffer(ctx);
+  const target = await ctx.target();
   const { createCloudflareClient, createWranglerRunner } = await import("@lego/cloudflare");
   const { createApiSecretsReader, createWranglerSecretsWriter } = await import("@lego/secrets");
   const client = createCloudflareClient({

@@ -2,31 +2,8 @@
 // the API (@lego/cloudflare). The token is never printed, never in a result, never in argv.
 
 import type { Target } from "@lego/cloudflare";
-import { isLegoError } from "@lego/core";
-import { describeToken, normalizeToken, offerToStoreToken, type TokenReport, vaultPath } from "@lego/secrets";
+import { describeToken, normalizeToken, type TokenReport, vaultPath } from "@lego/secrets";
 import { type CommandContext, defineCommand, defineGroup } from "../framework/define.ts";
-
-/**
- * The target, from `ctx.target()` (CLOUDFLARE_API_TOKEN, then the vault, else the local cloud). When
- * LEGO_TARGET=cloudflare and no token is configured, offers to store one first on a terminal (the seed's
- * automatic prompting), then resolves again with it.
- */
-export async function resolveTargetOrOffer(ctx: CommandContext): Promise<Target> {
-  try {
-    return await ctx.target();
-  } catch (error) {
-    if (!isLegoError(error) || error.code !== "ERR_CF_TOKEN_MISSING") throw error;
-    const vault = await ctx.vault();
-    const stored = await offerToStoreToken({ vault, prompter: ctx.prompter });
-    if (!stored) throw error;
-    ctx.redactor.add(stored);
-    const { resolveTarget } = await import("@lego/cloudflare");
-    const target = await resolveTarget({ env: ctx.env, legoHome: ctx.legoHome, vault });
-    ctx.redactor.add(target.token);
-    ctx.ui.info(target.description);
-    return target;
-  }
-}
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -88,7 +65,7 @@ export const tokenStatusCommand = defineCommand({
   args: {},
   async run(ctx): Promise<TokenStatusResult> {
     const vault = await ctx.vault();
-    const target = await resolveTargetOrOffer(ctx);
+    const target = await ctx.target();
     const { createCloudflareClient } = await import("@lego/cloudflare");
     const client = createCloudflareClient({
       token: target.token,

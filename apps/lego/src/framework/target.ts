@@ -1,5 +1,5 @@
 import type { Target } from "@lego/cloudflare";
-import { type LegoEnv, type Prompter, type Redactor, UsageError } from "@lego/core";
+import { isLegoError, type LegoEnv, type Prompter, type Redactor, UsageError } from "@lego/core";
 import type { Vault } from "@lego/secrets";
 import type { Ui } from "./ui.ts";
 
@@ -63,8 +63,9 @@ async function ensureLocalCloud(legoHome: string, port: number | undefined) {
 
 /**
  * A lazy, memoised `ctx.target()`: `resolveTarget` from @lego/cloudflare with the vault and the
- * local cloud wired in. It says where the run acts in one line on stderr, and registers the token
- * with the redactor.
+ * local cloud wired in. When Cloudflare is asked for and no token is configured, a terminal session
+ * is offered to store one in the vault first (the seed's automatic prompting). It says where the run
+ * acts in one line on stderr, and registers the token with the redactor.
  */
 export function createTargetResolver(
   inputs: CredentialInputs,
@@ -74,12 +75,24 @@ export function createTargetResolver(
   return () => {
     pending ??= (async () => {
       const { resolveTarget } = await import("@lego/cloudflare");
-      const target = await resolveTarget({
-        env: inputs.env,
-        legoHome: inputs.legoHome,
-        vault: { getToken: async () => (await vault()).getToken() },
-        ensureLocal: () => ensureLocalCloud(inputs.legoHome, inputs.env.LEGO_LOCAL_PORT),
-      });
+      const resolve = () =>
+        resolveTarget({
+          env: inputs.env,
+          legoHome: inputs.legoHome,
+          vault: { getToken: async () => (await vault()).getToken() },
+          ensureLocal: () => ensureLocalCloud(inputs.legoHome, inputs.env.LEGO_LOCAL_PORT),
+        });
+      let target: Target;
+      try {
+        target = await resolve();
+      } catch (error) {
+        if (!isLegoError(error) || error.code !== "ERR_CF_TOKEN_MISSING") throw error;
+        const { offerToStoreToken } = await import("@lego/secrets");
+        const stored = await offerToStoreToken({ vault: await vault(), prompter: inputs.prompter });
+        if (!stored) throw error;
+        inputs.redactor.add(stored);
+        target = await resolve();
+      }
       inputs.redactor.add(target.token);
       inputs.ui.info(target.description);
       return target;
