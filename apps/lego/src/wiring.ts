@@ -32,6 +32,23 @@ export async function openPortfolio(
 }
 
 /**
+ * Secret values the production tests may use (`{{secret:NAME}}`, `{ secret: NAME }`): the values
+ * `lego secrets generate --persist` keeps encrypted in the vault. The vault is opened only when a test
+ * asks for one, and every value read is registered with the redactor before anything can print it.
+ */
+export function testSecrets(
+  ctx: CommandContext,
+  environment: string,
+): (service: string, name: string) => Promise<string | undefined> {
+  return async (service, name) => {
+    const persisted = await (await ctx.vault()).getSecrets({ service, env: environment });
+    const value = persisted.find((s) => s.name === name)?.value;
+    if (value !== undefined) ctx.redactor.add(value);
+    return value;
+  };
+}
+
+/**
  * Resolves the services named on the command line (names, hostnames or script names). A hostname or
  * script name pins the environment; two that pin different ones are a usage error.
  */

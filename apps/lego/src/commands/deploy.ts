@@ -10,7 +10,7 @@ import type {
 import { parseIntegerFlag } from "../framework/args.ts";
 import { defineCommand } from "../framework/define.ts";
 import type { Ui } from "../framework/ui.ts";
-import { openCloud, openPortfolio, pickServices, rootArg } from "../wiring.ts";
+import { openCloud, openPortfolio, pickServices, rootArg, testSecrets } from "../wiring.ts";
 
 const LEVELS = ["basic", "standard", "comprehensive"] as const;
 
@@ -149,6 +149,7 @@ export const deployCommand = defineCommand({
           clock: ctx.clock,
           logger: ctx.logger,
           redactor: ctx.redactor,
+          secret: testSecrets(ctx, environment),
           signal: ctx.signal,
           onProgress: (event) => {
             if (event.type === "step")

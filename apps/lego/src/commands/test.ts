@@ -1,7 +1,7 @@
 import { OperationError } from "@lego/core";
 import type { TestReport } from "@lego/deployment";
 import { defineCommand } from "../framework/define.ts";
-import { openCloud, openPortfolio, pickServices, rootArg } from "../wiring.ts";
+import { openCloud, openPortfolio, pickServices, rootArg, testSecrets } from "../wiring.ts";
 
 /** `lego test`: the production tests a service declares, run against what is live. */
 export const testCommand = defineCommand({
@@ -35,12 +35,17 @@ export const testCommand = defineCommand({
     );
     const cloud = await openCloud(ctx, portfolio.root, portfolio);
     await cloud.dispose();
-    const tester = new ProductionTester({ clock: ctx.clock, signal: ctx.signal });
+    const secrets = testSecrets(ctx, environment);
     const results: Array<{ service: string; environment: string; url: string; report: TestReport }> = [];
     const tasks = ctx.ui.tasks();
     for (const service of plan.services) {
       if (!service.primaryHostname) continue;
       const url = urlForHostname(cloud.target.workersUrlPattern, service.primaryHostname);
+      const tester = new ProductionTester({
+        clock: ctx.clock,
+        signal: ctx.signal,
+        secret: (name) => secrets(service.service, name),
+      });
       const report = await tasks.run(`Test ${service.service} (${environment}) at ${url}`, () =>
         tester.runProductionTests(url, service.tests),
       );

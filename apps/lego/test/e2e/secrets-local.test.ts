@@ -19,8 +19,24 @@ const PASS = "local e2e passphrase";
 const WORKER = `export default {
   async fetch(request, env) {
     if (!env.MY_SECRET) return new Response("missing", { status: 404 });
+    if (new URL(request.url).pathname === "/private") {
+      const ok = request.headers.get("authorization") === "Bearer " + env.MY_SECRET;
+      return new Response(ok ? "welcome" : "who are you?", { status: ok ? 200 : 401 });
+    }
     const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(env.MY_SECRET));
     return new Response([...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""));
+  },
+};
+`;
+
+// The production tests' auth check takes its token from the secret itself: it passes only when the
+// CLI hands the tester the value `secrets push --persist` kept in the vault.
+const DOMAINS = `export const domains = {
+  "secret-echo": {
+    name: "secret-echo",
+    domains: { staging: "staging-echo.example.com" },
+    features: {},
+    tests: { auth: { token: { secret: "MY_SECRET" }, protectedRoute: { path: "/private" } } },
   },
 };
 `;
@@ -74,10 +90,18 @@ describe("secrets on the local cloud (built CLI, real wrangler, workerd)", () =>
         main: "src/index.js",
         compatibility_date: "2025-09-01",
         workers_dev: true,
-        env: { staging: { workers_dev: true, secrets: { required: ["MY_SECRET"] } } },
+        env: {
+          staging: {
+            workers_dev: true,
+            routes: [{ pattern: "staging-echo.example.com", custom_domain: true }],
+            secrets: { required: ["MY_SECRET"] },
+          },
+        },
       }),
     );
     await writeFile(join(service, "src", "index.js"), WORKER);
+    await mkdir(join(service, "src", "config"), { recursive: true });
+    await writeFile(join(service, "src", "config", "domains.js"), DOMAINS);
     argvLog = join(dir, "argv.jsonl");
     shim = join(dir, "wrangler-shim.cjs");
     await writeFile(
@@ -96,7 +120,7 @@ describe("secrets on the local cloud (built CLI, real wrangler, workerd)", () =>
       LEGO_VAULT_PASSPHRASE: PASS,
       LEGO_WRANGLER_BIN: shim,
     };
-    const up = await lego(["local", "up", "--port", "0", "--json"]);
+    const up = await lego(["local", "up", "--port", "0", "--zone", "example.com", "--json"]);
     expect(up.exitCode, up.stderr).toBe(0);
   });
   afterAll(async () => {
@@ -149,6 +173,13 @@ describe("secrets on the local cloud (built CLI, real wrangler, workerd)", () =>
 
     const deployed = await lego(["deploy", "secret-echo", "--env", "staging", "--root", root, "--json"]);
     expect(deployed.exitCode, deployed.stdout + deployed.stderr).toBe(0);
+    const checks = JSON.parse(deployed.stdout).data.services[0].tests.checks;
+    const auth = checks.filter((c: { id: string }) => c.id.startsWith("auth."));
+    expect(auth.length).toBeGreaterThanOrEqual(2);
+    expect(auth.every((c: { ok: boolean }) => c.ok)).toBe(true);
+    expect(auth.find((c: { id: string }) => c.id === "auth.login").message).toContain("secret MY_SECRET");
+    const tested = await lego(["test", "secret-echo", "--env", "staging", "--root", root, "--json"]);
+    expect(tested.exitCode, tested.stdout + tested.stderr).toBe(0);
     const host = `secret-echo-staging.${info.accountSubdomain}.workers.dev`;
 
     const [stored] = await createVault({
@@ -166,7 +197,7 @@ describe("secrets on the local cloud (built CLI, real wrangler, workerd)", () =>
 
     const argvs = await readFile(argvLog, "utf8");
     expect(argvs).toMatch(/"secret","bulk"/);
-    const outputs = [status, refused, diff, push, deployed].map((r) => `${r.stdout}\n${r.stderr}`).join("\n");
+    const outputs = [status, refused, diff, push, deployed, tested].map((r) => `${r.stdout}\n${r.stderr}`).join("\n");
     expect(outputs).not.toContain(value);
     expect(argvs).not.toContain(value);
     // Everything on disk: the portfolio (.lego: audit log, journals, reports), LEGO_HOME (vault, wrangler's
