@@ -8,7 +8,15 @@ const flag = z
   .transform((v) => v.trim().toLowerCase())
   .pipe(z.enum(["", "0", "1", "true", "false", "yes", "no"]))
   .transform((v) => v === "1" || v === "true" || v === "yes");
-const port = z.coerce.number().int().min(0).max(65535);
+// Digits only: `z.coerce.number()` would take " ", "0x10" and "1e3" as 0, 16 and 1000.
+const port = z
+  .string()
+  .trim()
+  .regex(/^\d{1,5}$/)
+  .transform(Number)
+  .pipe(z.number().max(65535));
+// A token or passphrase pasted with a trailing newline still works; one of only spaces is no value.
+const secretString = z.string().trim().min(1);
 const url = z.url({ protocol: /^https?$/ });
 
 interface EnvSpec<T extends z.ZodType> {
@@ -38,7 +46,7 @@ export const envRegistry = {
   }),
   LEGO_VAULT_PASSPHRASE: spec({
     doc: "Passphrase of the encrypted token vault, for runs without a terminal.",
-    schema: z.string().min(1),
+    schema: z.string().min(1).regex(/\S/),
     secret: true,
   }),
   LEGO_DEBUG: spec({
@@ -57,7 +65,7 @@ export const envRegistry = {
   }),
   CLOUDFLARE_API_TOKEN: spec({
     doc: "Cloudflare API token; selects the `cloudflare` target.",
-    schema: z.string().min(1),
+    schema: secretString,
     secret: true,
   }),
   CLOUDFLARE_ACCOUNT_ID: spec({
@@ -80,7 +88,8 @@ export const envRegistry = {
     schema: z.string().min(1),
   }),
   NO_COLOR: spec({ doc: "Disable colour (any non-empty value).", schema: z.string() }),
-  FORCE_COLOR: spec({ doc: "Force colour on (1, 2, 3) or off (0).", schema: z.string() }),
+  // Shared with Node and every other tool (CI systems set it), so any value is accepted, as Node does.
+  FORCE_COLOR: spec({ doc: "Force colour on (1, 2, 3) or off (0, false).", schema: z.string() }),
   CI: spec({ doc: "Set by CI systems: never prompt.", schema: z.string() }),
 } as const;
 

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { ConflictError } from "./errors.ts";
@@ -45,7 +46,9 @@ export async function readLock(path: string): Promise<LockInfo | undefined> {
 }
 
 /**
- * Takes the portfolio lock (`.lego/lock`) with an exclusive create. A lock held by a live process is
+ * Takes the portfolio lock (`.lego/lock`) with an exclusive create. The holder's details are written to
+ * a private file first and hard-linked into place, so another run never reads a lock half-written (and
+ * never takes a live one for a torn, stale one). A lock held by a live process is
  * exit 4 (`ERR_LOCK_HELD`); one whose process is dead is reported as `ERR_LOCK_STALE` unless
  * `breakStale` is set: it is never broken silently.
  */
@@ -59,10 +62,10 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
   };
   await mkdir(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
+    const draft = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
-      const handle = await open(path, "wx", 0o644);
-      await handle.writeFile(`${JSON.stringify(info)}\n`);
-      await handle.close();
+      await writeFile(draft, `${JSON.stringify(info)}\n`, { mode: 0o644 });
+      await link(draft, path);
       let released = false;
       return {
         path,
@@ -77,10 +80,12 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      await rm(draft, { force: true });
     }
     const holder = await readLock(path);
     if (!holder) {
-      // Empty or torn file: a writer died between create and write. Treat as stale.
+      // Unreadable: not one this code wrote (it links only complete files). Treat as stale.
       if (options.breakStale) {
         await rm(path, { force: true });
         continue;

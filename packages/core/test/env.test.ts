@@ -28,6 +28,17 @@ describe("readEnv", () => {
     expect(() => readEnv({ LEGO_LOCAL_PORT: "70000" })).toThrowError(/LEGO_LOCAL_PORT/);
   });
 
+  it("parses ports as digits only, and a token of only spaces is no token", () => {
+    for (const bad of [" ", "0x10", "1e3", "-1", "80.5"]) {
+      expect(() => readEnv({ LEGO_LOCAL_PORT: bad }), bad).toThrowError(/LEGO_LOCAL_PORT/);
+    }
+    expect(readEnv({ LEGO_LOCAL_PORT: " 0 " }).LEGO_LOCAL_PORT).toBe(0);
+    expect(() => readEnv({ CLOUDFLARE_API_TOKEN: "   " })).toThrowError(/CLOUDFLARE_API_TOKEN/);
+    expect(() => readEnv({ LEGO_VAULT_PASSPHRASE: "  " })).toThrowError(/LEGO_VAULT_PASSPHRASE/);
+    // A token pasted with its newline is the token.
+    expect(readEnv({ CLOUDFLARE_API_TOKEN: "tok-123\n" }).CLOUDFLARE_API_TOKEN).toBe("tok-123");
+  });
+
   it("shows a bad value of an ordinary variable, and marks token and passphrase as secret", () => {
     expect(() => readEnv({ CLOUDFLARE_ACCOUNT_ID: "not-hex" })).toThrowError(/got "not-hex"/);
     expect(secretEnvNames).toContain("CLOUDFLARE_API_TOKEN");

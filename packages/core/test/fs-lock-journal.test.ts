@@ -63,6 +63,20 @@ describe("acquireLock", () => {
     await again.release();
   });
 
+  it("racing runs: one takes the lock, every other sees it held (never a torn, stale lock)", async () => {
+    for (let round = 0; round < 10; round++) {
+      const path = join(dir, `race-${round}`, "lock");
+      const results = await Promise.allSettled(
+        Array.from({ length: 16 }, (_, i) => acquireLock(path, { command: `deploy ${i}` })),
+      );
+      const won = results.filter((r) => r.status === "fulfilled");
+      const codes = results.flatMap((r) => (r.status === "rejected" ? [r.reason.code] : []));
+      expect(won).toHaveLength(1);
+      expect(new Set(codes)).toEqual(new Set(["ERR_LOCK_HELD"]));
+      expect(await readdir(join(dir, `race-${round}`))).toEqual(["lock"]);
+    }
+  });
+
   it("reports a lock left by a dead process and breaks it only when asked", async () => {
     const dead = spawnSync(process.execPath, ["-e", "process.exit(0)"]).pid as number;
     const path = join(dir, "lock");
