@@ -195,6 +195,16 @@ function ensureObject<T>(value: unknown, spec: RequestSpec, redact: Redact): T {
   return value as T;
 }
 
+/** A 200 response whose v4 envelope reports `success: false`: read by `toApiFailure` like an APIError. */
+class EnvelopeFailure extends Error {
+  override readonly name = "EnvelopeFailure";
+  readonly status = 200;
+  readonly headers = {};
+  constructor(readonly errors: Array<{ code?: number | undefined; message?: string | undefined }>) {
+    super(errors.map((e) => e.message).join("; ") || "the API answered success: false");
+  }
+}
+
 /**
  * Creates the Cloudflare API client over the official `cloudflare` SDK (its own retries off: Lego
  * retries). The base URL and token come from the target (`resolveTarget`), so the same code runs
@@ -266,23 +276,25 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
     const body = await call(
       spec,
       (signal) =>
-        sdk.request<unknown>({
-          method: spec.method.toLowerCase() as "get",
-          path: spec.path,
-          ...(query ? { query } : {}),
-          ...(spec.body !== undefined ? { body: spec.body } : {}),
-          ...(signal ? { signal } : {}),
-        }) as Promise<unknown>,
+        sdk
+          .request<unknown>({
+            method: spec.method.toLowerCase() as "get",
+            path: spec.path,
+            ...(query ? { query } : {}),
+            ...(spec.body !== undefined ? { body: spec.body } : {}),
+            ...(signal ? { signal } : {}),
+          })
+          .then((raw: unknown) => {
+            // A 200 whose envelope says `success: false` fails inside the retry loop, so its codes
+            // (971 among them) are retried and translated like any other failure.
+            const failed = raw as Partial<ApiEnvelope<unknown>> | null;
+            if (typeof failed === "object" && failed !== null && failed.success === false)
+              throw new EnvelopeFailure(failed.errors ?? []);
+            return raw;
+          }),
       callOptions,
     );
     const envelope = ensureObject<ApiEnvelope<T>>(body, spec, redact);
-    if (envelope.success === false) {
-      throw translateCloudflareError(
-        { status: 200, errors: envelope.errors ?? [], headers: {} },
-        { method: spec.method, path: spec.path, permission: spec.permission },
-        { redact, baseURL },
-      );
-    }
     if (!("result" in envelope)) throw invalidResponse(spec, "no `result`", redact);
     return envelope;
   }

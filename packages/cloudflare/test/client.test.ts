@@ -102,6 +102,21 @@ describe("retries", () => {
     expect(clock.slept).toEqual([50]);
   });
 
+  it("retries code 971 in a 200 whose envelope says success: false", async () => {
+    fake.fault({
+      method: "GET",
+      path: /\/workers\/services\//,
+      status: 200,
+      successFalse: true,
+      errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }],
+    });
+    const { cf, clock } = client();
+    const service = await cf.getWorkerService("api-staging");
+    expect(service?.id).toBe("api-staging");
+    expect(fake.find("GET", /\/workers\/services\//)).toHaveLength(2);
+    expect(clock.slept).toEqual([50]);
+  });
+
   it("does not repeat a non-idempotent POST after a 5xx, unless told it is idempotent", async () => {
     const db = fixture.d1[0]?.uuid as string;
     fake.fault({ method: "POST", path: /\/query$/, status: 503 });

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { LegoError } from "./errors.ts";
 
 /** One line of a run's journal. `type` says what happened; the rest is its data (never a secret). */
 export interface JournalEvent {
@@ -59,7 +60,10 @@ export async function createRunJournal(options: {
   };
 }
 
-/** Reads a journal file; a torn last line (a crash mid-write) is skipped. */
+/**
+ * Reads a journal file. A torn last line (a crash mid-write) is skipped; an unreadable line before it
+ * means the file was damaged some other way, and is an error naming the file and line.
+ */
 export async function readJournal(path: string): Promise<JournalEvent[]> {
   let text: string;
   try {
@@ -69,12 +73,20 @@ export async function readJournal(path: string): Promise<JournalEvent[]> {
     throw error;
   }
   const events: JournalEvent[] = [];
-  for (const line of text.split("\n")) {
+  const lines = text.split("\n");
+  const last = lines.findLastIndex((l) => l.trim() !== "");
+  for (const [index, line] of lines.entries()) {
     if (!line.trim()) continue;
     try {
       events.push(JSON.parse(line) as JournalEvent);
-    } catch {
-      // A torn final line from a crash; earlier lines are intact.
+    } catch (error) {
+      if (index === last) continue;
+      throw new LegoError({
+        code: "ERR_FILE_INVALID",
+        message: `${path}:${index + 1} is not a JSON line: the journal was damaged`,
+        hint: "Every line but the last is written whole; look at the file, or move it aside.",
+        cause: error,
+      });
     }
   }
   return events;

@@ -116,5 +116,11 @@ describe("run journal", () => {
     const events = await readJournal(journal.path);
     expect(events.map((e) => e.type)).toEqual(["run.started", "step.finished"]);
     expect(events[1]).toMatchObject({ step: "validate", ok: true });
+    // A damaged line before the last is not a crash mid-write: it is an error naming the line.
+    await writeFile(journal.path, `{"type":"a"}\nnot json\n{"type":"b"}\n`);
+    await expect(readJournal(journal.path)).rejects.toMatchObject({
+      code: "ERR_FILE_INVALID",
+      message: expect.stringContaining("journal.jsonl:2"),
+    });
   });
 });

@@ -40,15 +40,12 @@ describe("inside workerd", () => {
     }
   });
 
-  it("checks a flag quickly", () => {
+  it("answers 100,000 flag checks right inside workerd (bench/runtime.bench.mjs measures their cost)", () => {
     const flags = new FeatureFlagManager({ defaults: { a: true, b: false } });
     let on = 0;
     const n = 100_000;
-    const start = performance.now();
     for (let i = 0; i < n; i++) if (flags.isEnabled(i & 1 ? "a" : "b")) on++;
     expect(on).toBe(n / 2);
-    // workerd's clock only advances across I/O, so this is a smoke check; bench/runtime.bench.mjs measures.
-    expect(performance.now() - start).toBeGreaterThanOrEqual(0);
   });
 
   it("needs a config when none is registered in this isolate's test module", () => {
