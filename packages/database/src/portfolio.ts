@@ -126,7 +126,8 @@ export async function syncPortfolio(
       const notStarted = plan.slice(i + 1).map((q) => q.service.name);
       const completed = results.map((r) => r.service);
       await ctx.emit("db.sync.failed", { env, failed: p.service.name, completed, notStarted });
-      if (!isLegoError(error)) throw error;
+      // One service asked for (`lego db migrate <service>`): its own error says it all.
+      if (!isLegoError(error) || plan.length === 1) throw error;
       throw new LegoError({
         code: error.code,
         exitCode: error.exitCode,

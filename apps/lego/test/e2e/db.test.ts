@@ -94,7 +94,7 @@ describe("lego db against the local cloud", () => {
     expect(failed.exitCode).toBe(1);
     const doc = oneJson(failed.stdout);
     expect(doc).toMatchObject({ ok: false, error: { code: "ERR_MIGRATION_FAILED" } });
-    expect(doc.error.message).toMatch(/Migration 0003_bad\.sql failed .*The data was restored from backup/s);
+    expect(doc.error.message).toMatch(/^Migration 0003_bad\.sql failed .*The data was restored from backup/s);
     expect(await query("ledger-db-staging", "SELECT * FROM notes ORDER BY id")).toEqual(before);
     expect(await query("ledger-db-staging", "SELECT name FROM sqlite_master WHERE name = 'extra'")).toEqual(
       [],
