@@ -1,7 +1,8 @@
 // "Deploys unchanged": the pinned wrangler deploys every generated service, as written, to the local
 // cloud (@lego/emulator on 127.0.0.1:0), and real HTTP requests reach them on their staging hostnames:
 // the data service over D1 after its migrations, the auth service with its secret, the gateway through
-// its service bindings, and a redeploy with a new SERVICE_VERSION shows on /health.
+// its service bindings, and a redeploy with a new SERVICE_VERSION shows on /health, along with the id of the
+// version wrangler uploaded (the CF_VERSION_METADATA binding), which `lego deploy` waits for.
 
 import { rm } from "node:fs/promises";
 import { request } from "node:http";
@@ -16,6 +17,13 @@ let cloud: LocalCloud;
 let env: Record<string, string>;
 
 const staging = (type: string) => `staging-${domainOf(type)}`;
+
+/** The version id `wrangler deploy` prints ("Current Version ID: <uuid>"). */
+function uploadedVersion(stdout: string): string {
+  const id = /Current Version ID: ([0-9a-f-]{36})/.exec(stdout)?.[1];
+  if (!id) throw new Error(`no version id in the output of wrangler deploy:\n${stdout}`);
+  return id;
+}
 
 async function wrangler(type: string, args: string[], input?: string): Promise<string> {
   const run = await execa(process.execPath, [join(packageDir("wrangler"), "bin/wrangler.js"), ...args], {
@@ -85,7 +93,7 @@ afterAll(async () => {
 
 describe("generated services on the local cloud", () => {
   it("data-service: deploys, provisions D1, migrates and serves CRUD on its hostname", async () => {
-    await wrangler("data-service", ["deploy", "--env", "staging"]);
+    const deployed = await wrangler("data-service", ["deploy", "--env", "staging"]);
     await wrangler("data-service", ["d1", "migrations", "apply", "DB", "--remote", "--env", "staging"]);
     const health = await call(staging("data-service"), "/health");
     expect(JSON.parse(health.body)).toEqual({
@@ -93,6 +101,7 @@ describe("generated services on the local cloud", () => {
       service: "data-service",
       environment: "staging",
       version: "0.1.0",
+      versionId: uploadedVersion(deployed),
       database: "ok",
     });
     const created = await call(staging("data-service"), "/notes", {
@@ -140,15 +149,22 @@ describe("generated services on the local cloud", () => {
     expect((await call(gateway, "/auth/me")).status).toBe(401);
   }, 60_000);
 
-  it("static-site: serves its page, and a redeploy with a new SERVICE_VERSION is visible on /health", async () => {
-    await wrangler("static-site", ["deploy", "--env", "staging"]);
+  it("static-site: serves its page, and a redeploy's SERVICE_VERSION and version id are visible on /health", async () => {
+    const first = uploadedVersion(await wrangler("static-site", ["deploy", "--env", "staging"]));
+    expect(JSON.parse((await call(staging("static-site"), "/health")).body)).toMatchObject({
+      versionId: first,
+    });
     const page = await call(staging("static-site"), "/");
     expect(page.type).toContain("text/html");
     expect(page.body).toContain("<h1>Static Site</h1>");
     expect((await call(staging("static-site"), "/beta")).status).toBe(200);
-    await wrangler("static-site", ["deploy", "--env", "staging", "--var", "SERVICE_VERSION:0.2.0"]);
+    const second = uploadedVersion(
+      await wrangler("static-site", ["deploy", "--env", "staging", "--var", "SERVICE_VERSION:0.2.0"]),
+    );
+    expect(second).not.toBe(first);
     expect(JSON.parse((await call(staging("static-site"), "/health")).body)).toMatchObject({
       version: "0.2.0",
+      versionId: second,
     });
   }, 60_000);
 });

@@ -89,6 +89,7 @@ describe("planScaffold", () => {
       main: "src/worker/index.ts",
       compatibility_date: "2025-09-01",
       vars: { ENVIRONMENT: "development", SERVICE_VERSION: "0.1.0" },
+      version_metadata: { binding: "CF_VERSION_METADATA" },
       d1_databases: [
         { binding: "DB", database_name: "data-service-db-development", migrations_dir: "migrations" },
       ],
@@ -96,6 +97,7 @@ describe("planScaffold", () => {
     expect(Object.keys(config.env)).toEqual(["staging", "production"]);
     expect(config.env.staging).toEqual({
       vars: { ENVIRONMENT: "staging", SERVICE_VERSION: "0.1.0" },
+      version_metadata: { binding: "CF_VERSION_METADATA" },
       d1_databases: [
         { binding: "DB", database_name: "data-service-db-staging", migrations_dir: "migrations" },
       ],
@@ -104,6 +106,23 @@ describe("planScaffold", () => {
     expect(config.env.production.routes).toEqual([{ pattern: "data.example.com", custom_domain: true }]);
     expect(config.env.production.d1_databases[0].database_name).toBe("data-service-db");
   });
+
+  it.each(SERVICE_TYPES)(
+    "binds %s's version metadata in every section and reports its id on /health",
+    (type) => {
+      const plan = planScaffold(base(type));
+      const config = parse(plan.files.find((f) => f.path === "wrangler.jsonc")!.contents);
+      // Wrangler does not inherit bindings into environments: without it there, /health of a deployed
+      // Worker reports no version id and `lego deploy` cannot tell the new version from the old one.
+      for (const section of [config, ...Object.values(config.env as Record<string, typeof config>)]) {
+        expect(section.version_metadata).toEqual({ binding: "CF_VERSION_METADATA" });
+      }
+      const worker = plan.files.find((f) => f.path === "src/worker/index.ts")!.contents;
+      expect(worker).toContain("versionId: env.CF_VERSION_METADATA.id");
+      const envTypes = plan.files.find((f) => f.path === "src/worker/env.d.ts")!.contents;
+      expect(envTypes).toContain("CF_VERSION_METADATA: WorkerVersionMetadata;");
+    },
+  );
 
   it("binds the gateway to the auth and data services in each environment", () => {
     const plan = planScaffold(base("api-gateway", { authService: "login", dataService: "store" }));

@@ -39,6 +39,7 @@ describe("inventory", () => {
       service: "inventory",
       environment: "development",
       version: "0.1.0",
+      versionId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
       database: "ok",
     });
   });

@@ -1,6 +1,6 @@
 import { COMPATIBILITY_DATE, type ResolvedScaffoldOptions, TOOL_VERSIONS } from "../options.ts";
 import { toJson } from "./json.ts";
-import { INITIAL_VERSION, usesD1 } from "./wrangler.ts";
+import { INITIAL_VERSION, usesD1, VERSION_METADATA_BINDING } from "./wrangler.ts";
 
 /** Secrets each type needs at runtime, declared in the domain config and checked by `lego init`. */
 export function requiredSecrets(o: ResolvedScaffoldOptions): string[] {
@@ -67,6 +67,8 @@ export function renderEnvTypes(o: ResolvedScaffoldOptions, mainModule: string): 
     "  ENVIRONMENT: string;",
     "  /** The deployed version, reported by /health. */",
     "  SERVICE_VERSION: string;",
+    "  /** The Worker version serving (`version_metadata` binding): /health reports its id. */",
+    `  ${VERSION_METADATA_BINDING}: WorkerVersionMetadata;`,
   ];
   if (usesD1(o.type))
     fields.push("  /** The service's D1 database; its schema is in ./migrations. */", "  DB: D1Database;");

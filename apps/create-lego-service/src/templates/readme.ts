@@ -18,7 +18,7 @@ function featureVar(flag: string): string {
 }
 
 function routesOf(o: ResolvedScaffoldOptions): string[][] {
-  const health = ["GET", "`/health`", "`{ ok, service, environment, version }`"];
+  const health = ["GET", "`/health`", "`{ ok, service, environment, version, versionId }`"];
   switch (o.type) {
     case "api-gateway":
       return [
@@ -90,6 +90,8 @@ export function renderReadme(o: ResolvedScaffoldOptions): string {
     "",
     "`/health` reports `SERVICE_VERSION` (a var in `wrangler.jsonc`): deploy with",
     "`--var SERVICE_VERSION:<version>` (or bump it in the file) and the new version is visible as soon as it serves.",
+    "`versionId` is the id Cloudflare gives each upload (the `CF_VERSION_METADATA` binding, in every section of",
+    "`wrangler.jsonc`): after a deploy, `lego` waits until `/health` reports the version it just uploaded.",
     "",
     "## Configuration",
     "",

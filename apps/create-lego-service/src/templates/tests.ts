@@ -58,7 +58,8 @@ function healthTest(o: ResolvedScaffoldOptions, extra = "", jsonNotFound = true)
       ok: true,
       service: ${JSON.stringify(o.name)},
       environment: "development",
-      version: ${JSON.stringify(INITIAL_VERSION)},${extra}
+      version: ${JSON.stringify(INITIAL_VERSION)},
+      versionId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),${extra}
     });
   });
 

@@ -4,6 +4,12 @@ import { toJson } from "./json.ts";
 /** The version a new service starts at: `/health` reports it, so a redeploy with a new version is visible. */
 export const INITIAL_VERSION = "0.1.0";
 
+/**
+ * The `version_metadata` binding: the id of the Worker version that is serving, which `/health`
+ * reports so `lego deploy` can tell the version it just uploaded from the one before.
+ */
+export const VERSION_METADATA_BINDING = "CF_VERSION_METADATA";
+
 /** Name of the D1 database of `service` in `environment` (`development` is the local top level). */
 export function databaseName(service: string, environment: string): string {
   return environment === "production" ? `${service}-db` : `${service}-db-${environment}`;
@@ -22,6 +28,7 @@ export function usesD1(type: ResolvedScaffoldOptions["type"]): boolean {
 function bindingsFor(o: ResolvedScaffoldOptions, environment: string): Record<string, unknown> {
   const out: Record<string, unknown> = {
     vars: { ENVIRONMENT: environment, SERVICE_VERSION: INITIAL_VERSION },
+    version_metadata: { binding: VERSION_METADATA_BINDING },
   };
   if (usesD1(o.type)) {
     // No database_id: wrangler creates the database on first deploy and looks it up by name after.

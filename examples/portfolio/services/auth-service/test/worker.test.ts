@@ -51,6 +51,7 @@ describe("auth-service", () => {
       service: "auth-service",
       environment: "development",
       version: "0.1.0",
+      versionId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     });
   });
 

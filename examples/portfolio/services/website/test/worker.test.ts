@@ -33,6 +33,7 @@ describe("website", () => {
       service: "website",
       environment: "development",
       version: "0.1.0",
+      versionId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     });
   });
 

@@ -8,18 +8,18 @@ import { bearerToken, MIN_SECRET_LENGTH, signToken, verifyToken } from "./tokens
 // environment (the ENVIRONMENT var) and its feature flags; `createFeatureGuard` answers 404 when a flag is off.
 const lego = createService(domains);
 
-/** `/health`: what is deployed where. `version` is the SERVICE_VERSION var, so a redeploy is visible. */
-function health(
-  request: Request,
-  env: { SERVICE_VERSION: string },
-  extra: Record<string, unknown> = {},
-): Response {
+/**
+ * `/health`: what is deployed where. `version` is the SERVICE_VERSION var; `versionId` is the id of the
+ * Worker version serving (the CF_VERSION_METADATA binding), which `lego deploy` waits to see after an upload.
+ */
+function health(request: Request, env: Env, extra: Record<string, unknown> = {}): Response {
   const service = lego.initializeService(env, request);
   return json({
     ok: true,
     service: service.name,
     environment: service.environment,
     version: env.SERVICE_VERSION,
+    versionId: env.CF_VERSION_METADATA.id,
     ...extra,
   });
 }

@@ -4,6 +4,8 @@ interface Env {
   ENVIRONMENT: string;
   /** The deployed version, reported by /health. */
   SERVICE_VERSION: string;
+  /** The Worker version serving (`version_metadata` binding): /health reports its id. */
+  CF_VERSION_METADATA: WorkerVersionMetadata;
 }
 
 declare namespace Cloudflare {
