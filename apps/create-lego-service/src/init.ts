@@ -266,7 +266,10 @@ function sameHostnames(w: InitWranglerConfig, config: DomainConfig): string[] {
   for (const [env, host] of Object.entries(config.domains)) {
     const hosts = fromWrangler.get(env);
     if (!hosts) problems.push(`environment "${env}" (${host}) has no env.${env} in ${w.file}`);
-    else if (hosts.length > 0 && !hosts.includes(host.toLowerCase())) {
+    else if (hosts.length === 0) {
+      // Deploying would not route the hostname: `lego validate` fails the same (config.hostname-routed).
+      problems.push(`${env}: the domain config says ${host}, ${w.file} has no route or custom domain for it`);
+    } else if (!hosts.includes(host.toLowerCase())) {
       problems.push(`${env}: the domain config says ${host}, ${w.file} routes ${hosts.join(", ")}`);
     }
   }

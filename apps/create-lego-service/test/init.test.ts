@@ -177,6 +177,27 @@ describe("initService", () => {
     expect((await initService({ dir, cwd: root, env: {} })).action).toBe("check");
   });
 
+  it("an environment whose hostname no route serves is a disagreement, as lego validate says", async () => {
+    const dir = await files(join(root, "svc"), {
+      ...seedDomains,
+      "wrangler.jsonc": JSON.stringify({
+        name: "billing",
+        main: "src/worker/index.ts",
+        env: {
+          staging: { routes: [{ pattern: "staging-billing.example.com", custom_domain: true }] },
+          production: {},
+        },
+      }),
+    });
+    await expect(initService({ dir, cwd: root, env: {} })).rejects.toMatchObject({
+      code: "ERR_INIT_CONFIG_MISMATCH",
+      exitCode: 4,
+      message: expect.stringContaining(
+        "production: the domain config says billing.example.com, wrangler.jsonc has no route or custom domain for it",
+      ),
+    });
+  });
+
   it("reads the top level as production beside [env.staging], as discovery does", async () => {
     const dir = await files(join(root, "services/auth"), {
       "wrangler.toml": `name = "auth"
