@@ -16,7 +16,14 @@ export type { DeploymentPlan, DeployOptions, PlannedService, StepName, Validatio
 export { defaultDeployOptions, planDeployment } from "./plan.ts";
 export type { RunReport, ServiceRunReport, StepRecord } from "./report.ts";
 export { listRuns, readRunReport, renderReportHtml, renderReportMarkdown, writeRunReport } from "./report.ts";
-export type { RollbackManagerOptions, RollbackPoint, RollbackResult, RollbackScope } from "./rollback.ts";
-export { RollbackManager } from "./rollback.ts";
+export type {
+  RollbackManagerOptions,
+  RollbackPoint,
+  RollbackResult,
+  RollbackRun,
+  RollbackRunContext,
+  RollbackScope,
+} from "./rollback.ts";
+export { isRollbackDeployment, RollbackManager, rejectedVersions, runRollback } from "./rollback.ts";
 export type { CheckResult, ProductionTesterOptions, TestReport, WaitUntilLiveOptions } from "./tester.ts";
 export { defaultProductionTests, ProductionTester, waitUntilLive } from "./tester.ts";

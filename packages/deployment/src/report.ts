@@ -32,6 +32,8 @@ export interface ServiceRunReport {
 /** The report of a whole run: `.lego/runs/<run-id>/report.{json,md,html}`. */
 export interface RunReport {
   runId: string;
+  /** What the run did; absent in reports written before rollback runs had reports, meaning `deploy`. */
+  kind?: "deploy" | "rollback";
   command: string;
   target: { kind: string; apiBaseUrl?: string };
   who: string;

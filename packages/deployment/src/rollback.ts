@@ -1,16 +1,29 @@
-import type { CloudflareClient, WranglerRunner } from "@lego/cloudflare";
+import type { CloudflareClient, Deployment, WranglerRunner } from "@lego/cloudflare";
 import {
   type Clock,
   createNullLogger,
   isLegoError,
   type Logger,
   OperationError,
+  type Redactor,
+  type RunJournal,
   systemClock,
+  toLegoError,
   UsageError,
 } from "@lego/core";
 import type { ProductionTests } from "@lego/runtime";
+import type { DeployProgress } from "./apply.ts";
+import type { DeploymentAuditor } from "./audit.ts";
 import type { HttpClient } from "./http.ts";
-import { readRunReport } from "./report.ts";
+import type { StepName } from "./plan.ts";
+import {
+  listRuns,
+  type RunReport,
+  readRunReport,
+  type ServiceRunReport,
+  type StepRecord,
+  writeRunReport,
+} from "./report.ts";
 import { waitUntilLive } from "./tester.ts";
 
 /** The deployment that was live before a run: what a rollback returns to. */
@@ -99,10 +112,16 @@ export class RollbackManager {
 
   /**
    * The version to return to: `to` as a version id, or as a run id (the version that run replaced),
-   * or by default the deployment before the live one.
+   * or by default the newest earlier deployment whose version was never rolled back from (see
+   * {@link rejectedVersions}): after an automatic rollback, the broken version is not "previous".
+   * Its errors carry `details.from`, the live version.
    */
   async resolveTarget(scope: RollbackScope, to?: string): Promise<{ from: string | undefined; to: string }> {
-    const deployments = await this.#o.client.listDeployments(scope.scriptName);
+    const signal = this.#o.signal;
+    const deployments = await this.#o.client.listDeployments(
+      scope.scriptName,
+      signal ? { signal } : undefined,
+    );
     const from = deployments[0]?.versions?.[0]?.version_id;
     if (to && VERSION_ID.test(to)) return { from, to };
     if (to) {
@@ -115,6 +134,7 @@ export class RollbackManager {
           code: "ERR_ROLLBACK_TARGET",
           message: `"${to}" is neither a version id nor a run that deployed ${scope.service} (${scope.environment})`,
           hint: "Pass a version id (`wrangler versions list`) or a run id (`lego runs list`).",
+          details: { from },
         });
       }
       if (!entry.versionBefore) {
@@ -122,22 +142,33 @@ export class RollbackManager {
           code: "ERR_ROLLBACK_TARGET",
           message: `Run ${to} was the first deploy of ${scope.service} (${scope.environment}): there is nothing before it`,
           hint: "Pick another run or a version id.",
+          details: { from },
         });
       }
       return { from, to: entry.versionBefore };
     }
+    const live = new Set((deployments[0]?.versions ?? []).map((v) => v.version_id));
+    const rejected = rejectedVersions(deployments, await listRuns(this.#o.root), scope);
     const previous = deployments
       .slice(1)
-      .find((d) => d.versions?.[0]?.version_id && d.versions[0].version_id !== from);
-    const target = previous?.versions?.[0]?.version_id;
-    if (!target) {
+      .map((d) => d.versions?.[0]?.version_id)
+      .find((id): id is string => id !== undefined && !live.has(id) && !rejected.has(id));
+    if (!previous) {
+      const skipped = [...rejected].filter((id) => !live.has(id));
       throw new UsageError({
         code: "ERR_ROLLBACK_NO_PREVIOUS",
-        message: `${scope.scriptName} has no earlier deployment to roll back to`,
-        hint: "Deploy a second version first, or pass --to <version-id>.",
+        message:
+          skipped.length > 0
+            ? `${scope.scriptName} has no earlier good deployment to roll back to (${skipped.join(", ")} ${skipped.length === 1 ? "was" : "were"} rolled back from; ${from ?? "nothing"} is live)`
+            : `${scope.scriptName} has no earlier deployment to roll back to`,
+        hint:
+          skipped.length > 0
+            ? "Nothing was changed. To go back to one of them anyway, pass --to <version-id>."
+            : "Deploy a second version first, or pass --to <version-id>.",
+        details: { from, rejected: skipped },
       });
     }
-    return { from, to: target };
+    return { from, to: previous };
   }
 
   /** Rolls back to `to` (see {@link resolveTarget}) and verifies the old version answers. */
@@ -146,36 +177,8 @@ export class RollbackManager {
     options: { to?: string | undefined; message?: string | undefined } = {},
   ): Promise<RollbackResult> {
     const { from, to } = await this.resolveTarget(scope, options.to);
-    this.#logger.info(`rolling back ${scope.scriptName} from ${from ?? "none"} to ${to}`);
-    await this.#o.wrangler.rollback({
-      cwd: scope.path,
-      env: scope.wranglerEnv,
-      versionId: to,
-      message: options.message ?? `lego rollback to ${to}`,
-      ...(this.#o.signal ? { signal: this.#o.signal } : {}),
-    });
-    let verified = false;
-    if (scope.url) {
-      try {
-        await waitUntilLive({
-          baseUrl: scope.url,
-          health: scope.health,
-          expectVersion: to,
-          timeoutMs: this.#o.verifyTimeoutMs ?? 30_000,
-          http: this.#o.http,
-          clock: this.#o.clock,
-          signal: this.#o.signal,
-        });
-        verified = true;
-      } catch (error) {
-        throw new OperationError({
-          code: "ERR_ROLLBACK_UNVERIFIED",
-          message: `Rolled ${scope.scriptName} back to ${to}, but it does not answer as that version: ${(error as Error).message}`,
-          hint: "Check the Worker in the dashboard (or `lego local status`); the rollback itself was accepted.",
-          cause: error,
-        });
-      }
-    }
+    await this.activate(scope, to, options.message ?? `lego rollback to ${to}`);
+    const verified = await this.verify(scope, to);
     return {
       service: scope.service,
       environment: scope.environment,
@@ -185,4 +188,286 @@ export class RollbackManager {
       verified,
     };
   }
+
+  /** `wrangler rollback <versionId>`: makes one version take all the traffic. */
+  async activate(scope: RollbackScope, versionId: string, message: string): Promise<void> {
+    this.#logger.info(`rolling back ${scope.scriptName} to ${versionId}`);
+    await this.#o.wrangler.rollback({
+      cwd: scope.path,
+      env: scope.wranglerEnv,
+      versionId,
+      message,
+      ...(this.#o.signal ? { signal: this.#o.signal } : {}),
+    });
+  }
+
+  /**
+   * Waits until the scope's URL answers as `versionId`; `false` when the scope has no URL to check.
+   * Throws `ERR_ROLLBACK_UNVERIFIED` when it does not answer in time.
+   */
+  async verify(scope: RollbackScope, versionId: string): Promise<boolean> {
+    if (!scope.url) return false;
+    try {
+      await waitUntilLive({
+        baseUrl: scope.url,
+        health: scope.health,
+        expectVersion: versionId,
+        timeoutMs: this.#o.verifyTimeoutMs ?? 30_000,
+        http: this.#o.http,
+        clock: this.#o.clock,
+        signal: this.#o.signal,
+      });
+      return true;
+    } catch (error) {
+      throw new OperationError({
+        code: "ERR_ROLLBACK_UNVERIFIED",
+        message: `Rolled ${scope.scriptName} back to ${versionId}, but it does not answer as that version: ${(error as Error).message}`,
+        hint: "Check the Worker in the dashboard (or `lego local status`); the rollback itself was accepted.",
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Messages lego puts on the deployments its rollbacks create (`wrangler rollback --message`). */
+const LEGO_ROLLBACK_MESSAGE = /^lego (rollback\b|run \S+: automatic rollback)/;
+
+/** Whether a deployment was a rollback: Cloudflare (and the local cloud) annotate it, lego names it. */
+export function isRollbackDeployment(deployment: Deployment): boolean {
+  const annotations = deployment.annotations;
+  return (
+    annotations?.["workers/triggered_by"] === "rollback" ||
+    LEGO_ROLLBACK_MESSAGE.test(annotations?.["workers/message"] ?? "")
+  );
+}
+
+/**
+ * The versions someone rolled back from: bad, so never a default rollback target. Read from the
+ * deployments (newest first: a rollback deployment rejects the versions of the one it replaced) and
+ * from the run reports (a deploy that was rolled back rejects the version it deployed; a rollback run
+ * rejects the version it replaced), so either source alone is enough.
+ *
+ * @example
+ * rejectedVersions(await client.listDeployments("api-staging"), await listRuns(root), scope);
+ */
+export function rejectedVersions(
+  deployments: readonly Deployment[],
+  reports: readonly RunReport[],
+  scope: Pick<RollbackScope, "service" | "environment">,
+): Set<string> {
+  const rejected = new Set<string>();
+  deployments.forEach((deployment, i) => {
+    const replaced = deployments[i + 1];
+    if (!replaced || !isRollbackDeployment(deployment)) return;
+    const kept = new Set((deployment.versions ?? []).map((v) => v.version_id));
+    for (const v of replaced.versions ?? []) if (!kept.has(v.version_id)) rejected.add(v.version_id);
+  });
+  for (const report of reports) {
+    for (const s of report.services) {
+      if (s.service !== scope.service || s.environment !== scope.environment) continue;
+      if (report.kind === "rollback") {
+        if (s.ok && s.versionBefore && s.versionBefore !== s.versionAfter) rejected.add(s.versionBefore);
+      } else if (s.rolledBack && s.versionAfter && s.versionAfter !== s.versionBefore) {
+        rejected.add(s.versionAfter);
+      }
+    }
+  }
+  return rejected;
+}
+
+/** Everything {@link runRollback} acts through. Apps assemble the real ones. */
+export interface RollbackRunContext {
+  /** Portfolio root: `.lego/` state goes under it. */
+  root: string;
+  /** How the run is listed, e.g. `rollback api --env staging`. */
+  command: string;
+  target: { kind: string; apiBaseUrl?: string | undefined };
+  client: CloudflareClient;
+  wrangler: WranglerRunner;
+  auditor: DeploymentAuditor;
+  journal: RunJournal;
+  http?: HttpClient | undefined;
+  clock?: Clock | undefined;
+  logger?: Logger | undefined;
+  redactor?: Redactor | undefined;
+  signal?: AbortSignal | undefined;
+  verifyTimeoutMs?: number | undefined;
+  onProgress?: ((event: DeployProgress) => void) | undefined;
+}
+
+/** What {@link runRollback} returns: the rollback, and where its report went. */
+export interface RollbackRun extends RollbackResult {
+  runId: string;
+  url: string | undefined;
+  report: RunReport;
+  reportDir: string;
+}
+
+/**
+ * `lego rollback` as a run: resolves the target, rolls back, verifies, and records it like a deploy:
+ * journal, `rollback.finished` audit event (versions before and after, result, also on failure) and
+ * `.lego/runs/<run-id>/report.{json,md,html}`. A failure is recorded, then rethrown unchanged.
+ *
+ * @example
+ * const run = await runRollback(scope, { to: args.to }, { root, command, target, client, wrangler, auditor, journal });
+ */
+export async function runRollback(
+  scope: RollbackScope,
+  options: { to?: string | undefined },
+  ctx: RollbackRunContext,
+): Promise<RollbackRun> {
+  const clock = ctx.clock ?? systemClock;
+  const runId = ctx.journal.runId;
+  const started = clock.now();
+  const manager = new RollbackManager({
+    client: ctx.client,
+    wrangler: ctx.wrangler,
+    root: ctx.root,
+    http: ctx.http,
+    clock,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    verifyTimeoutMs: ctx.verifyTimeoutMs,
+  });
+  const steps: StepRecord[] = [];
+  const step = async <T>(name: StepName, fn: () => Promise<{ value: T; message: string }>): Promise<T> => {
+    const at = clock.now();
+    ctx.onProgress?.({ type: "step", service: scope.service, step: name, status: "running" });
+    await ctx.journal.append("step.started", { service: scope.service, step: name });
+    let status: StepRecord["status"] = "failed";
+    let message = "";
+    try {
+      const out = await fn();
+      status = "ok";
+      message = out.message;
+      return out.value;
+    } catch (error) {
+      message = toLegoError(error).message;
+      throw error;
+    } finally {
+      steps.push({
+        name,
+        status,
+        startedAt: new Date(at).toISOString(),
+        durationMs: clock.now() - at,
+        message,
+      });
+      await ctx.journal.append("step.finished", { service: scope.service, step: name, status, message });
+      ctx.onProgress?.({ type: "step", service: scope.service, step: name, status, message });
+    }
+  };
+
+  await ctx.journal.append("rollback.started", {
+    service: scope.service,
+    environment: scope.environment,
+    to: options.to,
+  });
+  let from: string | undefined;
+  let to: string | undefined;
+  let activated = false;
+  let verified = false;
+  let failure: unknown;
+  try {
+    ({ from, to } = await step("rollback-point", async () => {
+      try {
+        const target = await manager.resolveTarget(scope, options.to);
+        return { value: target, message: `live: ${target.from ?? "none"}; back to ${target.to}` };
+      } catch (error) {
+        const live = isLegoError(error) ? error.details?.["from"] : undefined;
+        if (typeof live === "string") from = live;
+        throw error;
+      }
+    }));
+    const target = to;
+    await step("rollback", async () => {
+      await manager.activate(scope, target, `lego rollback (run ${runId})`);
+      activated = true;
+      return { value: undefined, message: `${from ?? "none"} → ${target}` };
+    });
+    if (scope.url) {
+      verified = await step("wait-live", async () => ({
+        value: await manager.verify(scope, target),
+        message: `${target} answers on ${scope.url}`,
+      }));
+    }
+  } catch (error) {
+    failure = error;
+  }
+
+  const ok = failure === undefined;
+  // What is live afterwards, as far as lego knows: the target once wrangler accepted it.
+  const versionAfter = activated ? to : from;
+  const finished = clock.now();
+  const error = failure === undefined ? undefined : toLegoError(failure);
+  const service: ServiceRunReport = {
+    service: scope.service,
+    environment: scope.environment,
+    scriptName: scope.scriptName,
+    ok,
+    versionBefore: from ?? null,
+    versionAfter: versionAfter ?? null,
+    ...(scope.url ? { url: scope.url } : {}),
+    steps,
+    ...(error
+      ? {
+          error: {
+            code: error.code,
+            message: error.message,
+            exitCode: error.exitCode,
+            ...(error.hint ? { hint: error.hint } : {}),
+          },
+        }
+      : {}),
+  };
+  await ctx.journal.append("rollback.finished", {
+    ok,
+    from,
+    to,
+    ...(error ? { error: error.message, code: error.code } : {}),
+  });
+  const audited = await ctx.auditor.record({
+    runId,
+    action: "rollback.finished",
+    target: ctx.target.kind,
+    service: scope.service,
+    environment: scope.environment,
+    versionBefore: from ?? null,
+    versionAfter: versionAfter ?? null,
+    result: ok ? "ok" : "failed",
+    durationMs: finished - started,
+    details: {
+      ...(to ? { to } : {}),
+      ...(ok ? { verified } : { error: error?.code }),
+    },
+  });
+  const report: RunReport = {
+    runId,
+    kind: "rollback",
+    command: ctx.command,
+    target: {
+      kind: ctx.target.kind,
+      ...(ctx.target.apiBaseUrl ? { apiBaseUrl: ctx.target.apiBaseUrl } : {}),
+    },
+    who: audited.who,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - started,
+    ok,
+    services: [service],
+  };
+  const reportDir = await writeRunReport(ctx.root, report, ctx.redactor);
+  ctx.onProgress?.({ type: "service", service: scope.service, status: ok ? "ok" : "failed" });
+  if (failure !== undefined) throw failure;
+  return {
+    service: scope.service,
+    environment: scope.environment,
+    scriptName: scope.scriptName,
+    from,
+    to: to as string,
+    verified,
+    runId,
+    url: scope.url,
+    report,
+    reportDir,
+  };
 }

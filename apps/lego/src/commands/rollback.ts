@@ -22,7 +22,7 @@ export const rollbackCommand = defineCommand({
     ...rootArg,
   },
   async run(ctx, args) {
-    const { RollbackManager, DeploymentAuditor, planDeployment, defaultDeployOptions, urlForHostname } =
+    const { runRollback, DeploymentAuditor, planDeployment, defaultDeployOptions, urlForHostname } =
       await import("@lego/deployment");
     const portfolio = await openPortfolio(ctx, args.root);
     const picked = await pickServices(ctx, portfolio, args.service ? [args.service] : [], {
@@ -58,66 +58,42 @@ export const rollbackCommand = defineCommand({
           root: portfolio.root,
           now: () => new Date(ctx.clock.now()),
         });
-        const auditor = new DeploymentAuditor({
-          root: portfolio.root,
-          clock: ctx.clock,
-          redactor: ctx.redactor,
-        });
-        const manager = new RollbackManager({
-          client: cloud.client,
-          wrangler: cloud.wrangler,
-          root: portfolio.root,
-          clock: ctx.clock,
-          logger: ctx.logger,
-          signal: ctx.signal,
-        });
         const url = planned.primaryHostname
           ? urlForHostname(cloud.target.workersUrlPattern, planned.primaryHostname)
           : undefined;
-        const started = ctx.clock.now();
-        await journal.append("rollback.started", { service: planned.service, environment, to: args.to });
-        try {
-          const result = await ctx.ui.tasks().run(`Roll back ${planned.service} (${environment})`, () =>
-            manager.rollback(
-              {
-                service: planned.service,
-                environment,
-                scriptName: planned.scriptName,
-                path: planned.path,
-                wranglerEnv: planned.wranglerEnv,
-                url,
-                health: planned.tests.health,
-              },
-              { to: args.to, message: `lego rollback (run ${journal.runId})` },
-            ),
-          );
-          await journal.append("rollback.finished", { ok: true, from: result.from, to: result.to });
-          await auditor.record({
-            runId: journal.runId,
-            action: "rollback.finished",
-            target: cloud.target.kind,
-            service: planned.service,
-            environment,
-            versionBefore: result.from ?? null,
-            versionAfter: result.to,
-            result: "ok",
-            durationMs: ctx.clock.now() - started,
-          });
-          return { runId: journal.runId, ...result, url };
-        } catch (error) {
-          await journal.append("rollback.finished", { ok: false, error: (error as Error).message });
-          await auditor.record({
-            runId: journal.runId,
-            action: "rollback.finished",
-            target: cloud.target.kind,
-            service: planned.service,
-            environment,
-            result: "failed",
-            durationMs: ctx.clock.now() - started,
-            details: { error: (error as { code?: string }).code },
-          });
-          throw error;
-        }
+        const run = await ctx.ui.tasks().run(`Roll back ${planned.service} (${environment})`, () =>
+          runRollback(
+            {
+              service: planned.service,
+              environment,
+              scriptName: planned.scriptName,
+              path: planned.path,
+              wranglerEnv: planned.wranglerEnv,
+              url,
+              health: planned.tests.health,
+            },
+            { to: args.to },
+            {
+              root: portfolio.root,
+              command: `rollback ${planned.service} --env ${environment}${args.to ? ` --to ${args.to}` : ""}`,
+              target: cloud.target,
+              client: cloud.client,
+              wrangler: cloud.wrangler,
+              auditor: new DeploymentAuditor({
+                root: portfolio.root,
+                clock: ctx.clock,
+                redactor: ctx.redactor,
+              }),
+              journal,
+              clock: ctx.clock,
+              logger: ctx.logger,
+              redactor: ctx.redactor,
+              signal: ctx.signal,
+            },
+          ),
+        );
+        const { report: _report, ...result } = run;
+        return result;
       } finally {
         await lock.release();
       }
@@ -130,5 +106,6 @@ export const rollbackCommand = defineCommand({
       `${ui.style("green", "✔")} ${result.service} (${result.environment}) rolled back ${result.from ?? "?"} → ${result.to}${result.verified ? ", answering again" : ""}`,
     );
     if (result.url) ui.print(`  ${ui.style("cyan", result.url)}`);
+    ui.print(`  report: ${result.reportDir}/report.html`);
   },
 });

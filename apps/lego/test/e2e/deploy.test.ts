@@ -81,7 +81,13 @@ describe("lego deploy / test / rollback / audit against the local cloud", () => 
   });
 
   let v1: string;
+  let broken: string;
   let url: string;
+  const auditLog = async () =>
+    (await readFile(join(root, ".lego", "audit.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
 
   it("deploys, waits until live, tests, and reports the URL that answers with the new code", async () => {
     const res = await lego(["deploy", "hello", "--env", "staging", "--json"]);
@@ -138,9 +144,38 @@ describe("lego deploy / test / rollback / audit against the local cloud", () => 
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(audit.filter((e) => e.action === "deploy.finished").at(-1)).toMatchObject({
-      result: "rolled-back",
+    const finished = audit.filter((e) => e.action === "deploy.finished").at(-1);
+    expect(finished).toMatchObject({ result: "rolled-back", versionBefore: v1 });
+    broken = finished.versionAfter;
+    expect(broken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(broken).not.toBe(v1);
+  }, 120_000);
+
+  it("a plain lego rollback after an automatic one refuses to bring the broken version back", async () => {
+    // Live: v1 (the automatic rollback); before it only the broken version and v1 itself, so there is
+    // no earlier good version: exit 2, nothing changes, and the refused run is still recorded.
+    const res = await lego(["rollback", "hello", "--env", "staging", "--json"]);
+    expect(res.exitCode, res.stderr).toBe(2);
+    const doc = JSON.parse(res.stdout);
+    expect(doc.ok).toBe(false);
+    expect(doc.error.code).toBe("ERR_ROLLBACK_NO_PREVIOUS");
+    expect(doc.error.message).toContain(broken);
+    expect(await get(url)).toEqual({ status: 200, text: "hello from v1\n" });
+    expect(JSON.parse((await get(`${url}health`)).text).version).toBe(v1);
+    const finished = (await auditLog()).filter((e) => e.action === "rollback.finished").at(-1);
+    expect(finished).toMatchObject({
+      service: "hello",
+      environment: "staging",
+      result: "failed",
       versionBefore: v1,
+      versionAfter: v1,
+    });
+    const shown = await lego(["runs", "show", finished.runId, "--json"]);
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).data.report).toMatchObject({
+      kind: "rollback",
+      ok: false,
+      services: [{ service: "hello", error: { code: "ERR_ROLLBACK_NO_PREVIOUS" } }],
     });
   }, 120_000);
 
@@ -149,10 +184,38 @@ describe("lego deploy / test / rollback / audit against the local cloud", () => 
     const deployed = await lego(["deploy", "hello", "--env", "staging", "--json", "--no-tests"]);
     expect(deployed.exitCode, deployed.stderr).toBe(0);
     expect((await get(url)).text).toBe("hello from v2\n");
+    const v2 = JSON.parse(deployed.stdout).data.services[0].versionAfter;
     const rolled = await lego(["rollback", "hello", "--env", "staging", "--json"]);
     expect(rolled.exitCode, rolled.stderr).toBe(0);
-    expect(JSON.parse(rolled.stdout).data).toMatchObject({ service: "hello", verified: true });
+    const data = JSON.parse(rolled.stdout).data;
+    // v1, not the broken version rolled back from earlier.
+    expect(data).toMatchObject({ service: "hello", verified: true, from: v2, to: v1 });
     expect((await get(url)).text).toBe("hello from v1\n");
+    // The rollback is a run like a deploy: its report, in `runs show` and `runs list`, and its audit line.
+    const shown = await lego(["runs", "show", data.runId, "--json"]);
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).data.report).toMatchObject({
+      runId: data.runId,
+      kind: "rollback",
+      ok: true,
+      services: [{ service: "hello", environment: "staging", ok: true, versionBefore: v2, versionAfter: v1 }],
+    });
+    const listed = await lego(["runs", "list", "--json"]);
+    expect(JSON.parse(listed.stdout).data.runs).toContainEqual(
+      expect.objectContaining({ runId: data.runId, ok: true, command: "rollback hello --env staging" }),
+    );
+    expect((await readdir(join(root, ".lego", "runs", data.runId))).sort()).toEqual([
+      "journal.jsonl",
+      "report.html",
+      "report.json",
+      "report.md",
+    ]);
+    expect((await auditLog()).filter((e) => e.action === "rollback.finished").at(-1)).toMatchObject({
+      runId: data.runId,
+      result: "ok",
+      versionBefore: v2,
+      versionAfter: v1,
+    });
   }, 120_000);
 
   it("lego test, lego audit and lego runs answer with --json", async () => {
