@@ -28,6 +28,8 @@ async function main(config: DaemonConfig): Promise<void> {
       host: config.host,
       zones: config.zones,
       d1Databases: config.d1Databases,
+      faults: config.faults,
+      seed: config.seed,
       token: config.token,
       logger,
     });

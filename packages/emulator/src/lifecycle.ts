@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -12,8 +12,10 @@ import {
   localCloudInfoPath,
   localCloudInfoSchema,
   readJsonFile,
+  writeFileAtomic,
 } from "@lego/core";
 import { emulatorError } from "./errors.ts";
+import type { FaultRule } from "./faults.ts";
 
 /** Options of {@link localCloudUp}. */
 export interface LocalCloudUpOptions {
@@ -29,6 +31,13 @@ export interface LocalCloudUpOptions {
   d1Databases?: ReadonlyArray<{ uuid: string; name: string }>;
   /** How long to wait for the background process to answer. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * Fault rules for the API (see `startLocalCloud`). Applied only when this call starts the cloud; a
+   * running one keeps its rules. RegExp routes survive the trip to the background process.
+   */
+  faults?: readonly FaultRule[];
+  /** Seed of the fault PRNG, for repeatable runs. Applied only when this call starts the cloud. */
+  seed?: number;
 }
 
 /** What {@link localCloudStatus} finds. */
@@ -48,6 +57,8 @@ export interface DaemonConfig {
   host?: string | undefined;
   zones?: readonly string[] | undefined;
   d1Databases?: ReadonlyArray<{ uuid: string; name: string }> | undefined;
+  faults?: readonly FaultRule[] | undefined;
+  seed?: number | undefined;
   token: string;
 }
 
@@ -59,6 +70,29 @@ export type DaemonReply =
 /** The local cloud's state folder under `legoHome`. */
 export function localCloudStateDir(legoHome: string): string {
   return join(localCloudDir(legoHome), "state");
+}
+
+function tokenPath(legoHome: string): string {
+  return join(localCloudDir(legoHome), "token");
+}
+
+const TOKEN = /^[A-Za-z0-9._-]{16,256}$/;
+
+/**
+ * The API token of the local cloud of `legoHome`: the one kept in `<legoHome>/local/token` (mode 0600),
+ * else a new one written there. Kept across down/up so a token exported from `lego local status` keeps
+ * working; `localCloudReset` deletes it. Called under the up lock.
+ */
+async function persistentToken(legoHome: string): Promise<string> {
+  const path = tokenPath(legoHome);
+  const kept = await readFile(path, "utf8").then(
+    (text) => text.trim(),
+    () => "",
+  );
+  if (TOKEN.test(kept)) return kept;
+  const token = `lego-local-${randomBytes(24).toString("hex")}`;
+  await writeFileAtomic(path, `${token}\n`, { mode: 0o600 });
+  return token;
 }
 
 function isAlive(pid: number): boolean {
@@ -154,6 +188,8 @@ export async function localCloudUp(
       child = spawn(process.execPath, [...execArgv, file], {
         detached: true,
         stdio: ["ignore", log.fd, log.fd, "ipc"],
+        // Structured clone, not JSON: fault rules may carry RegExp routes.
+        serialization: "advanced",
         cwd: stateDir,
       });
     } finally {
@@ -166,7 +202,9 @@ export async function localCloudUp(
       host: options.host,
       zones: options.zones,
       d1Databases: options.d1Databases,
-      token: `lego-local-${randomBytes(24).toString("hex")}`,
+      faults: options.faults,
+      seed: options.seed,
+      token: await persistentToken(options.legoHome),
     };
     const reply = await new Promise<DaemonReply>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -264,20 +302,21 @@ export async function localCloudDown(options: {
   return { stopped: true };
 }
 
-/** Stops the local cloud and deletes its state (scripts, versions, secrets, D1 data). */
+/**
+ * Stops the local cloud and deletes its state (scripts, versions, secrets, D1 data) and its token: the
+ * next up has a new one.
+ */
 export async function localCloudReset(options: { legoHome: string }): Promise<{ stopped: boolean }> {
   const { stopped } = await localCloudDown(options);
-  try {
-    await rm(localCloudStateDir(options.legoHome), { recursive: true, force: true });
-  } catch (error) {
-    throw emulatorError(
-      "ERR_LOCAL_CLOUD_STATE",
-      `Cannot delete ${localCloudStateDir(options.legoHome)}: ${(error as Error).message}`,
-      {
+  for (const path of [localCloudStateDir(options.legoHome), tokenPath(options.legoHome)]) {
+    try {
+      await rm(path, { recursive: true, force: true });
+    } catch (error) {
+      throw emulatorError("ERR_LOCAL_CLOUD_STATE", `Cannot delete ${path}: ${(error as Error).message}`, {
         exitCode: ExitCode.Failure,
         cause: error,
-      },
-    );
+      });
+    }
   }
   return { stopped };
 }

@@ -94,19 +94,34 @@ describe("the background local cloud", () => {
     expect((await ensureLocalCloud({ legoHome })).pid).toBe(first.info?.pid);
   });
 
-  it("down stops the process; state survives into the next up", async () => {
+  it("down stops the process; state and token survive into the next up, which takes faults", async () => {
     const { info } = await localCloudStatus({ legoHome });
     expect(await localCloudDown({ legoHome })).toEqual({ stopped: true });
     expect(alive(info?.pid as number)).toBe(false);
     expect(await localCloudStatus({ legoHome })).toEqual({ running: false });
     await expect(access(localCloudInfoPath(legoHome))).rejects.toThrow();
-    const next = await ensureLocalCloud({ legoHome });
+    const next = await ensureLocalCloud({
+      legoHome,
+      // A RegExp route: the rules reach the background process by structured clone, not JSON.
+      faults: [{ route: /^GET \/client\/v4\/user\/tokens\/verify$/, kind: "429", retryAfter: 7 }],
+      seed: 42,
+    });
+    expect(next.pid).not.toBe(info?.pid);
+    // A CLOUDFLARE_API_TOKEN exported from `lego local status` still works after down/up.
+    expect(next.token).toBe(info?.token);
+    expect((await stat(join(legoHome, "local", "token"))).mode & 0o777).toBe(0o600);
     expect((await request(next.port, "hello.example.com")).body).toBe("hello from the daemon");
+    const auth = { authorization: `Bearer ${next.token}` };
+    const verify = await fetch(`${next.apiBaseUrl}/user/tokens/verify`, { headers: auth });
+    expect(verify.status).toBe(429);
+    expect(verify.headers.get("retry-after")).toBe("7");
+    expect((await fetch(`${next.apiBaseUrl}/user`, { headers: auth })).status).toBe(200);
   });
 
-  it("reset stops it and deletes the state", async () => {
+  it("reset stops it and deletes the state and the token", async () => {
     expect(await localCloudReset({ legoHome })).toEqual({ stopped: true });
     await expect(access(localCloudStateDir(legoHome))).rejects.toThrow();
+    await expect(access(join(legoHome, "local", "token"))).rejects.toThrow();
     expect(await localCloudDown({ legoHome })).toEqual({ stopped: false });
   });
 });

@@ -5,8 +5,9 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryLogger } from "@lego/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type LocalCloud, startLocalCloud } from "../src/index.ts";
+import { Runtime } from "../src/runtime/runner.ts";
 import { api, request, uploadForm } from "./helpers.ts";
 
 let cloud: LocalCloud;
@@ -172,6 +173,47 @@ describe("the runtime", () => {
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(bodies.has("gen-3")).toBe(true);
     expect((await request(cloud.port, "swap.example.com")).body).toBe("gen-3");
+  });
+
+  it("checks an uploaded version by preparing its deployment, not in a throwaway workerd", async () => {
+    await deploy(
+      "redeploy",
+      "export default { fetch() { return new Response('v1'); } };",
+      {},
+      "redeploy.example.com",
+    );
+    const validate = vi.spyOn(Runtime.prototype, "validate");
+    const prepare = vi.spyOn(Runtime.prototype, "prepare");
+    try {
+      for (const code of [
+        "export default { fetch() { return new Response('x') ; } ; syntax error here",
+        "throw new Error('boom at start-up'); export default { fetch() { return new Response('x'); } };",
+      ]) {
+        const bad = await api(cloud, "POST", `${acct()}/workers/scripts/redeploy/versions`, uploadForm(code));
+        expect(bad.status).toBe(400);
+        expect(bad.json.errors[0]?.code).toBe(10021);
+      }
+      // A version that fails in the prepared deployment is checked on its own before it is refused.
+      expect(validate).toHaveBeenCalledTimes(2);
+      expect((await request(cloud.port, "redeploy.example.com")).body).toBe("v1");
+
+      const v2 = await uploadVersion(
+        "redeploy",
+        "export default { fetch() { return new Response('v2'); } };",
+      );
+      expect(prepare).toHaveBeenCalledTimes(3);
+      expect(validate).toHaveBeenCalledTimes(2);
+      expect((await request(cloud.port, "redeploy.example.com")).body).toBe("v1");
+      const dep = await api(cloud, "POST", `${acct()}/workers/scripts/redeploy/deployments`, {
+        strategy: "percentage",
+        versions: [{ version_id: v2, percentage: 100 }],
+      });
+      expect(dep.status).toBe(200);
+      expect((await request(cloud.port, "redeploy.example.com")).body).toBe("v2");
+    } finally {
+      validate.mockRestore();
+      prepare.mockRestore();
+    }
   });
 
   it("keeps scripts, versions, secrets, zones and D1 data across a restart", async () => {

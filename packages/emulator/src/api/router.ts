@@ -38,8 +38,8 @@ export class Router {
   }
 
   /**
-   * Finds the handler for `method path`. Returns `allowed` (methods that match the path) when only the
-   * method differs, so the caller can still answer 501 naming both.
+   * Finds the handler and path parameters for `method path`, or `undefined` when no route has both
+   * that method and a matching path (the caller answers 501 naming method and path).
    */
   match(method: string, path: string): { handler: Handler; params: Record<string, string> } | undefined {
     for (const r of this.#routes) {

@@ -389,6 +389,37 @@ async function putScript(req: ApiRequest) {
   });
 }
 
+/**
+ * Throws {@link WorkerStartupError} when `version` does not start. With `prepare`, it is checked by
+ * building the generation that deploying it at 100% would run (wrangler's next call on a redeploy), which
+ * that deployment then reuses; when that build fails, the version is checked on its own, so the
+ * answer does not depend on the other Workers.
+ */
+async function checkVersionStarts(
+  req: ApiRequest,
+  draft: CloudState,
+  script: ScriptRecord,
+  version: VersionRecord,
+  prepare: boolean,
+): Promise<void> {
+  const secrets = draft.secrets[script.name] ?? {};
+  if (!prepare) return req.services.runtime.validate(script.name, version, secrets);
+  const deployed: ScriptRecord = {
+    ...script,
+    versions: [...script.versions, version],
+    deployments: [
+      ...script.deployments,
+      newDeployment(draft, [{ version_id: version.id, percentage: 100 }], {}),
+    ],
+  };
+  try {
+    await req.services.runtime.prepare({ ...draft, scripts: { ...draft.scripts, [script.name]: deployed } });
+  } catch (error) {
+    if (!(error instanceof WorkerStartupError)) throw error;
+    await req.services.runtime.validate(script.name, version, secrets);
+  }
+}
+
 /** `POST /scripts/:script/versions`: upload a version without deploying it. */
 async function postVersion(req: ApiRequest) {
   requireAccount(req);
@@ -397,8 +428,9 @@ async function postVersion(req: ApiRequest) {
   return req.services.store.mutate(async (draft) => {
     const script = requireScript(draft, name);
     const version = await versionFromUpload(req, draft, script, upload.metadata, upload.parts, "wrangler");
+    const newD1 = draft.d1.length !== req.services.store.state.d1.length;
     try {
-      await req.services.runtime.validate(name, version, draft.secrets[name] ?? {});
+      await checkVersionStarts(req, draft, script, version, !newD1);
     } catch (error) {
       if (error instanceof WorkerStartupError) {
         throw new CfApiError(
@@ -412,7 +444,7 @@ async function postVersion(req: ApiRequest) {
     script.versions.push(version);
     script.modified_on = nowIso();
     // A D1 created by this upload must be loaded by the runtime for the API.
-    if (draft.d1.length !== req.services.store.state.d1.length) await applyRuntime(req, draft);
+    if (newD1) await applyRuntime(req, draft);
     return ok(versionObject(draft, script, version));
   });
 }

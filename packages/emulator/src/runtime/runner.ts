@@ -127,6 +127,16 @@ export interface RuntimeOptions {
   drainTimeoutMs?: number;
 }
 
+/** How long a generation built by {@link Runtime.prepare} waits for the apply() that uses it. */
+const PREPARED_TTL_MS = 30_000;
+
+/** What a generation is built from: the versions it runs and the key that identifies that input. */
+interface BuildPlan {
+  state: CloudState;
+  versions: RunningVersion[];
+  key: string;
+}
+
 /** Thrown when Miniflare refuses a configuration: the upload is invalid (Cloudflare answers 400 10021). */
 export class WorkerStartupError extends Error {
   override readonly name = "WorkerStartupError";
@@ -152,6 +162,8 @@ export class Runtime {
   #closed = false;
   /** script → deployment id that failed to start at start-up; skipped until the script deploys again. */
   #quarantined = new Map<string, string>();
+  /** A generation built ahead by {@link prepare}, not serving yet, with the key of what it runs. */
+  #prepared: { key: string; gen: Generation; timer: NodeJS.Timeout } | undefined;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -170,8 +182,31 @@ export class Runtime {
     const snapshot = structuredClone(state);
     const run = this.#chain.then(async () => {
       if (this.#closed) return;
-      const next = await this.#build(snapshot, ++this.#revision);
+      const plan = this.#plan(snapshot);
+      const next = this.#takePrepared(plan.key) ?? (await this.#build(plan, ++this.#revision));
       await this.#swap(next);
+    });
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Builds the generation `state` would run and keeps it, not serving, for a while: the next apply() of
+   * the same Workers, secrets and D1 databases swaps it in instead of starting workerd again. wrangler
+   * deploys an existing Worker as `POST versions` then `POST deployments` at 100%; checking the upload
+   * this way starts workerd once per redeploy instead of twice. Any other apply() discards it.
+   * Throws {@link WorkerStartupError} like apply(); the serving generation is never touched.
+   */
+  prepare(state: CloudState): Promise<void> {
+    const snapshot = structuredClone(state);
+    const run = this.#chain.then(async () => {
+      if (this.#closed) return;
+      this.#discardPrepared();
+      const plan = this.#plan(snapshot);
+      const gen = await this.#build(plan, ++this.#revision);
+      const timer = setTimeout(() => this.#discardPrepared(), PREPARED_TTL_MS);
+      timer.unref();
+      this.#prepared = { key: plan.key, gen, timer };
     });
     this.#chain = run.catch(() => {});
     return run;
@@ -299,6 +334,7 @@ export class Runtime {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#chain;
+    this.#discardPrepared();
     const gen = this.#current;
     this.#current = undefined;
     if (gen) await gen.mf.dispose().catch(() => {});
@@ -318,22 +354,59 @@ export class Runtime {
       this.#gate = undefined;
       open();
     }
-    if (old) {
-      const p = old.mf.dispose().catch((error: unknown) => {
-        this.#options.logger.warn("Disposing an old Miniflare generation failed", { error: String(error) });
-      });
-      this.#disposing.push(p);
-      void p.then(() => {
-        this.#disposing = this.#disposing.filter((x) => x !== p);
-      });
-    }
+    if (old) this.#dispose(old);
   }
 
-  async #build(state: CloudState, revision: number): Promise<Generation> {
+  #dispose(gen: Generation): void {
+    const p = gen.mf.dispose().catch((error: unknown) => {
+      this.#options.logger.warn("Disposing an old Miniflare generation failed", { error: String(error) });
+    });
+    this.#disposing.push(p);
+    void p.then(() => {
+      this.#disposing = this.#disposing.filter((x) => x !== p);
+    });
+  }
+
+  /** The prepared generation when it was built from the same input as `key`; discards it otherwise. */
+  #takePrepared(key: string): Generation | undefined {
+    const prepared = this.#prepared;
+    if (prepared?.key !== key) {
+      this.#discardPrepared();
+      return undefined;
+    }
+    clearTimeout(prepared.timer);
+    this.#prepared = undefined;
+    return prepared.gen;
+  }
+
+  #discardPrepared(): void {
+    const prepared = this.#prepared;
+    if (!prepared) return;
+    this.#prepared = undefined;
+    clearTimeout(prepared.timer);
+    this.#dispose(prepared.gen);
+  }
+
+  /**
+   * The versions a generation of `state` runs and a key of everything the build reads from the state:
+   * the version records (immutable, modules by sha-256), their share, their scripts' secrets and the D1
+   * list. Two states with the same key build the same generation.
+   */
+  #plan(state: CloudState): BuildPlan {
     const versions = runningVersions(state).filter(
       (v) =>
         this.#quarantined.get(v.script) !== activeDeployment(state.scripts[v.script] as ScriptRecord)?.id,
     );
+    const scripts = [...new Set(versions.map((v) => v.script))];
+    const key = JSON.stringify({
+      versions: versions.map((v) => [v.workerName, v.percentage, v.version]),
+      secrets: scripts.map((s) => [s, state.secrets[s] ?? {}]),
+      d1: state.d1.map((d) => d.uuid),
+    });
+    return { state, versions, key };
+  }
+
+  async #build({ state, versions }: BuildPlan, revision: number): Promise<Generation> {
     const primary = new Map<string, string>();
     for (const v of versions) {
       const best = versions
