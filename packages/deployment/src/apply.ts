@@ -363,6 +363,8 @@ async function deployService(
           hint: "The new version did not pass its checks.",
         };
     let result: "failed" | "rolled-back" = "failed";
+    // What answers once this service is done: the new version, unless rolled back (or never deployed).
+    let liveVersion = deployed ? (out.versionAfter ?? null) : (out.versionBefore ?? null);
     if (deployed && plan.options.rollback && point?.versions[0]) {
       const to = point.versions[0].versionId;
       try {
@@ -383,6 +385,7 @@ async function deployService(
         });
         out.rolledBack = true;
         result = "rolled-back";
+        liveVersion = to;
       } catch (rollbackError) {
         logger.error(`rollback of ${service.service} failed: ${(rollbackError as Error).message}`);
       }
@@ -421,6 +424,7 @@ async function deployService(
       details: {
         error: out.error.code,
         rolledBack: out.rolledBack === true,
+        liveVersion,
         ...(out.databaseRestored ? { databaseRestored: true } : {}),
       },
     });

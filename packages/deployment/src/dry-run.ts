@@ -55,8 +55,9 @@ async function folderSize(dir: string): Promise<{ bytes: number; files: number }
 
 /**
  * Describes a deploy without changing anything: builds each bundle with `wrangler deploy --dry-run`
- * (no API call) and reads from the target what is live, to list the new version, custom domains and
- * routes added or removed, and required secrets that are missing. Writes nothing under `.lego/`.
+ * (no API call) and reads from the target what is live, to list the new version, custom domains, zone
+ * routes and D1/service bindings added, removed or changed, and required secrets that are missing.
+ * Writes nothing under `.lego/`.
  */
 export async function describeDryRun(plan: DeploymentPlan, ctx: DryRunContext): Promise<DryRunReport> {
   const services: DryRunService[] = [];
@@ -93,23 +94,69 @@ async function describeService(service: PlannedService, ctx: DryRunContext): Pro
     if (version) out.liveVersion = version;
     out.changes.push({ kind: "change", what: `new version replaces ${version ?? "the live one"}` });
   }
-  let liveDomains: string[] = [];
-  if (exists) {
+  // Each comparison that cannot be read (a token without that permission, say) is said, not guessed.
+  const compare = async (what: string, fn: () => Promise<void>) => {
     try {
-      liveDomains = (await ctx.client.listWorkerDomains({ service: service.scriptName }, opts)).map(
-        (d) => d.hostname,
-      );
+      await fn();
     } catch (error) {
       if (!isLegoError(error)) throw error;
-      out.changes.push({ kind: "change", what: `custom domains not compared: ${error.message}` });
+      out.changes.push({ kind: "change", what: `${what} not compared: ${error.message}` });
     }
+  };
+  await compare("custom domains", async () => {
+    const planned = service.routes.filter((r) => r.customDomain).map((r) => r.pattern.toLowerCase());
+    const live = exists
+      ? (await ctx.client.listWorkerDomains({ service: service.scriptName }, opts)).map((d) =>
+          d.hostname.toLowerCase(),
+        )
+      : [];
+    diff(out, "custom domain", planned, live);
+  });
+  const zoneRoutes = service.routes.filter((r) => !r.customDomain);
+  if (zoneRoutes.length > 0 || (exists && service.hostnames.length > 0)) {
+    await compare("zone routes", async () => {
+      const zones = await zonesOf(service, ctx, opts);
+      const live: string[] = [];
+      for (const zoneId of zones)
+        for (const r of await ctx.client.listRoutes(zoneId, opts))
+          if (r.script === service.scriptName) live.push(r.pattern);
+      diff(
+        out,
+        "route",
+        zoneRoutes.map((r) => r.pattern),
+        live,
+      );
+    });
   }
-  for (const host of service.hostnames)
-    if (!liveDomains.includes(host))
-      out.changes.push({ kind: "add", what: `custom domain or route ${host}` });
-  for (const host of liveDomains)
-    if (!service.hostnames.includes(host))
-      out.changes.push({ kind: "remove", what: `custom domain ${host}` });
+  if (out.liveVersion) {
+    const liveVersion = out.liveVersion;
+    await compare("bindings", async () => {
+      const version = await ctx.client.getVersion(service.scriptName, liveVersion, opts);
+      const resources = (version as { resources?: { bindings?: LiveBinding[] } }).resources;
+      const live = new Map(
+        (resources?.bindings ?? [])
+          .filter((b) => b.type === "d1" || b.type === "service")
+          .map((b) => [b.name, b]),
+      );
+      for (const b of service.bindings) {
+        const was = live.get(b.name);
+        live.delete(b.name);
+        const label = `${b.type === "d1" ? "D1" : "service"} binding ${b.name} → ${b.target}`;
+        if (!was) out.changes.push({ kind: "add", what: label });
+        else if (was.type !== b.type)
+          out.changes.push({ kind: "change", what: `${label} (was ${was.type})` });
+        else if (b.type === "service" && was.service !== b.target)
+          out.changes.push({ kind: "change", what: `${label} (was → ${was.service})` });
+        else if (b.type === "d1" && b.databaseId && was.id && was.id !== b.databaseId)
+          out.changes.push({ kind: "change", what: `${label} (another database: ${was.id})` });
+      }
+      for (const [name, b] of live)
+        out.changes.push({
+          kind: "remove",
+          what: `${b.type === "d1" ? "D1" : "service"} binding ${name}${b.service ? ` → ${b.service}` : ""}`,
+        });
+    });
+  }
   if (service.secretsRequired.length > 0) {
     out.secretsMissing = exists
       ? (
@@ -122,4 +169,47 @@ async function describeService(service: PlannedService, ctx: DryRunContext): Pro
       : [...service.secretsRequired];
   }
   return out;
+}
+
+/** A binding as the versions API reports it. */
+interface LiveBinding {
+  type: string;
+  name: string;
+  service?: string;
+  id?: string;
+}
+
+function diff(out: DryRunService, what: string, planned: readonly string[], live: readonly string[]): void {
+  for (const p of planned) if (!live.includes(p)) out.changes.push({ kind: "add", what: `${what} ${p}` });
+  for (const l of live) if (!planned.includes(l)) out.changes.push({ kind: "remove", what: `${what} ${l}` });
+}
+
+/**
+ * The zones whose routes may point at this Worker: those its routes name (`zone_id`, `zone_name`), and
+ * the zone of each of its hostnames (the longest matching suffix among the account's zones).
+ */
+async function zonesOf(
+  service: PlannedService,
+  ctx: DryRunContext,
+  opts: { signal: AbortSignal } | undefined,
+): Promise<string[]> {
+  const ids = new Set<string>();
+  const hosts = new Set<string>();
+  for (const r of service.routes) {
+    if (r.customDomain) continue;
+    if (r.zoneId) ids.add(r.zoneId);
+    else hosts.add((r.zoneName ?? r.pattern.split("/")[0] ?? "").replace(/^\*\.?/, "").toLowerCase());
+  }
+  // The zones of its other hostnames too, so a route taken out of the config shows as removed.
+  for (const h of service.hostnames) hosts.add(h.toLowerCase());
+  if (hosts.size > 0) {
+    const zones = await ctx.client.listZones({}, opts);
+    for (const host of hosts) {
+      const zone = zones
+        .filter((z) => host === z.name || host.endsWith(`.${z.name}`))
+        .sort((a, b) => b.name.length - a.name.length)[0];
+      if (zone) ids.add(zone.id);
+    }
+  }
+  return [...ids];
 }

@@ -52,6 +52,10 @@ export interface PlannedService {
   /** Absolute path of the service folder (wrangler's cwd). */
   path: string;
   hostnames: string[];
+  /** The wrangler routes and custom domains this environment deploys (what `--dry-run` compares). */
+  routes: Array<{ pattern: string; customDomain: boolean; zoneName?: string; zoneId?: string }>;
+  /** Its D1 and service bindings, by binding name (vars and secrets are compared elsewhere). */
+  bindings: Array<{ name: string; type: "d1" | "service"; target: string; databaseId?: string }>;
   /** The hostname tests and the live check use; absent when the service is only on workers.dev. */
   primaryHostname?: string;
   workersDev: boolean;
@@ -132,6 +136,21 @@ function planService(service: PortfolioService, options: DeployOptions): Planned
     scriptName: env.scriptName,
     path: service.path,
     hostnames: env.hostnames,
+    routes: env.routes.map((r) => ({
+      pattern: r.pattern,
+      customDomain: r.customDomain,
+      ...(r.zoneName ? { zoneName: r.zoneName } : {}),
+      ...(r.zoneId ? { zoneId: r.zoneId } : {}),
+    })),
+    bindings: [
+      ...env.d1Databases.map((d) => ({
+        name: d.binding,
+        type: "d1" as const,
+        target: d.databaseName,
+        ...(d.databaseId ? { databaseId: d.databaseId } : {}),
+      })),
+      ...env.serviceBindings.map((b) => ({ name: b.binding, type: "service" as const, target: b.service })),
+    ],
     ...(primaryHostname ? { primaryHostname } : {}),
     workersDev: env.workersDev,
     databases,

@@ -1,7 +1,7 @@
 // The deploy's database policy, end to end on the local cloud: a Worker that fails after its migrations
 // applied is rolled back and, by default, the migrated database is kept; with --restore-db the database
 // goes back to its pre-deploy backup too.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneJson } from "../helpers.ts";
@@ -39,6 +39,7 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
   let root: string;
   let dir: string;
   let env: Record<string, string>;
+  let firstVersion: string;
   const lego = (args: string[]) => runBuilt([...args, "--root", root], { env, timeout: 120_000 });
 
   async function tables(): Promise<string[]> {
@@ -91,6 +92,7 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
     expect(up.exitCode, up.stderr).toBe(0);
     const first = await lego(["deploy", "ledger", "--env", "staging", "--json"]);
     expect(first.exitCode, first.stderr).toBe(0);
+    firstVersion = oneJson(first.stdout).data.services[0].versionAfter;
   }, 150_000);
 
   afterAll(async () => {
@@ -138,7 +140,8 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
       .map((l) => JSON.parse(l));
     expect(audit.filter((e) => e.action === "deploy.finished").at(-1)).toMatchObject({
       result: "rolled-back",
-      details: { databaseRestored: true },
+      versionBefore: firstVersion,
+      details: { databaseRestored: true, liveVersion: firstVersion },
     });
     expect(audit.map((e) => e.action)).toContain("db.restore.verified");
 
@@ -155,4 +158,30 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
     );
     expect(await tables()).toEqual(["notes", "tags"]);
   }, 200_000);
+
+  it("--dry-run lists the custom domains, zone routes and bindings a deploy would change, writing nothing", async () => {
+    await writeFile(join(dir, "src", "index.js"), WORKER(200));
+    const config = JSON.parse(WRANGLER);
+    config.env.staging.routes = [{ pattern: "staging-ledger.example.com/*", zone_name: "example.com" }];
+    config.env.staging.services = [{ binding: "AUTH", service: "auth-staging" }];
+    await writeFile(join(dir, "wrangler.jsonc"), JSON.stringify(config));
+    const runs = await readdir(join(root, ".lego", "runs"));
+    const audit = await readFile(join(root, ".lego", "audit.jsonl"), "utf8");
+
+    const res = await lego(["deploy", "ledger", "--env", "staging", "--dry-run", "--json"]);
+    expect(res.exitCode, res.stderr).toBe(0);
+    const [svc] = oneJson(res.stdout).data.services;
+    expect(svc.liveVersion).toBe(firstVersion);
+    expect(svc.changes).toEqual(
+      expect.arrayContaining([
+        { kind: "remove", what: "custom domain staging-ledger.example.com" },
+        { kind: "add", what: "route staging-ledger.example.com/*" },
+        { kind: "add", what: "service binding AUTH → auth-staging" },
+      ]),
+    );
+    // The D1 binding is live already: not a change.
+    expect(JSON.stringify(svc.changes)).not.toContain("D1 binding");
+    expect(await readdir(join(root, ".lego", "runs"))).toEqual(runs);
+    expect(await readFile(join(root, ".lego", "audit.jsonl"), "utf8")).toBe(audit);
+  }, 60_000);
 });
