@@ -197,7 +197,9 @@ describe("secrets on the local cloud (built CLI, real wrangler, workerd)", () =>
 
     const argvs = await readFile(argvLog, "utf8");
     expect(argvs).toMatch(/"secret","bulk"/);
-    const outputs = [status, refused, diff, push, deployed, tested].map((r) => `${r.stdout}\n${r.stderr}`).join("\n");
+    const outputs = [status, refused, diff, push, deployed, tested]
+      .map((r) => `${r.stdout}\n${r.stderr}`)
+      .join("\n");
     expect(outputs).not.toContain(value);
     expect(argvs).not.toContain(value);
     // Everything on disk: the portfolio (.lego: audit log, journals, reports), LEGO_HOME (vault, wrangler's
