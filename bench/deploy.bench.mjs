@@ -111,15 +111,17 @@ try {
   const s = median(samples.legoStandard);
   console.log(`runs: ${RUNS} each, interleaved; medians`);
   console.log(`  wrangler deploy (baseline)                 ${w.toFixed(0)} ms`);
+  // The issue's target is for `lego deploy <service> --no-tests` as typed: the default (standard) checks.
   console.log(
-    `  lego deploy --no-tests --validation basic  ${b.toFixed(0)} ms   ratio ${(b / w).toFixed(2)}x  (target <= 1.15x) ${b / w <= 1.15 ? "ok" : "OVER"}`,
+    `  lego deploy --no-tests (default: standard) ${s.toFixed(0)} ms   ratio ${(s / w).toFixed(2)}x  (target <= 1.15x) ${s / w <= 1.15 ? "ok" : "OVER"}`,
   );
   console.log(
-    `  lego deploy --no-tests (standard checks)   ${s.toFixed(0)} ms   ratio ${(s / w).toFixed(2)}x`,
+    `  lego deploy --no-tests --validation basic  ${b.toFixed(0)} ms   ratio ${(b / w).toFixed(2)}x`,
   );
   console.log(
-    "  lego's extra: CLI start, portfolio scan, lock, rollback point, journal/audit/report, wait until live",
+    "  lego's extra: CLI start, the cloudflare SDK's import (~0.35-0.45 s: it loads every API resource),",
   );
+  console.log("  portfolio scan, lock, rollback point, journal/audit/report, wait until live");
 } finally {
   await cloud.close();
   await rm(work, { recursive: true, force: true });
