@@ -10,6 +10,7 @@ export type { AuditEvent, DeploymentAuditorOptions } from "./audit.ts";
 export { DeploymentAuditor, resolveActor } from "./audit.ts";
 export type { DryRunChange, DryRunContext, DryRunReport, DryRunService } from "./dry-run.ts";
 export { describeDryRun } from "./dry-run.ts";
+export { DeploymentErrorCode } from "./errors.ts";
 export type { HttpClient, HttpRequestOptions, HttpResponse } from "./http.ts";
 export { defaultHttpClient } from "./http.ts";
 export type { DeploymentPlan, DeployOptions, PlannedService, StepName, ValidationLevel } from "./plan.ts";

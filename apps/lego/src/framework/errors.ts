@@ -1,6 +1,6 @@
 /**
- * The codes the CLI framework itself throws. Commands throw their libraries' codes; these cover
- * parsing, routing and wiring. Codes are never renamed once released.
+ * The codes the CLI itself throws: parsing, routing, wiring and the few checks commands make on their
+ * own; everything else is a library's code. Codes are never renamed once released.
  */
 export const CliErrorCode = [
   "ERR_UNKNOWN_COMMAND",
@@ -9,6 +9,16 @@ export const CliErrorCode = [
   "ERR_MISSING_ARGUMENT",
   "ERR_UNEXPECTED_ARGUMENT",
   "ERR_COMMAND_UNAVAILABLE",
+  // Thrown by commands and wiring (not by a library).
+  "ERR_USAGE",
+  "ERR_BAD_FLAG",
+  "ERR_SERVICE_REQUIRED",
+  "ERR_NO_SERVICES",
+  "ERR_ENVIRONMENT_CONFLICT",
+  "ERR_RUN_NOT_FOUND",
+  "ERR_CANCELLED",
+  "ERR_TESTS_FAILED",
+  "ERR_PASSPHRASE_MISMATCH",
 ] as const;
 /** One of {@link CliErrorCode}. */
 export type CliErrorCode = (typeof CliErrorCode)[number];
