@@ -1,7 +1,13 @@
 import type { Clock, Logger } from "@lego/core";
 import { AuthError, createNullLogger, ExitCode, LegoError, systemClock, UsageError } from "@lego/core";
 import Cloudflare from "cloudflare";
-import { type Redact, redactor, translateCloudflareError, WORKER_NOT_FOUND_CF_CODES } from "./errors.ts";
+import {
+  type Redact,
+  redactor,
+  toApiFailure,
+  translateCloudflareError,
+  WORKER_NOT_FOUND_CF_CODES,
+} from "./errors.ts";
 import {
   collectPages,
   type PageRequest,
@@ -153,6 +159,19 @@ export interface CloudflareClient {
     params?: unknown[],
     options?: CallOptions & { idempotent?: boolean | undefined },
   ): Promise<D1QueryResult[]>;
+  /**
+   * `GET …/d1/database/:id/time_travel/bookmark`: the D1 Time Travel bookmark of the database's current
+   * state (or, with `timestamp`, the nearest one at or before it), to hand to
+   * `wrangler d1 time-travel restore --bookmark` later. `undefined` when the answer carries none, or
+   * the server does not implement Time Travel (501, answered at once).
+   *
+   * @example
+   * const bookmark = await cf.getD1Bookmark(db.uuid); // "00000085-0000024c-00004c6d-8e61117b…"
+   */
+  getD1Bookmark(
+    databaseId: string,
+    options?: CallOptions & { timestamp?: string | undefined },
+  ): Promise<string | undefined>;
   /** `GET /accounts/:a/workers/domains` (custom domains), optionally filtered. */
   listWorkerDomains(
     filter?: { hostname?: string; service?: string; environment?: string; zoneId?: string },
@@ -671,6 +690,36 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
         callOptions,
       );
       return ensureArray<D1QueryResult>(page.result, spec, redact);
+    },
+
+    async getD1Bookmark(databaseId, callOptions = {}) {
+      const account = await accountId(callOptions);
+      const spec: RequestSpec = {
+        method: "GET",
+        path: `/accounts/${account}/d1/database/${seg(databaseId)}/time_travel/bookmark`,
+        permission: "D1: Read",
+      };
+      const result = await call(
+        spec,
+        (signal) =>
+          sdk.d1.database.timeTravel
+            .getBookmark(
+              databaseId,
+              {
+                account_id: account,
+                ...(callOptions.timestamp ? { timestamp: callOptions.timestamp } : {}),
+              },
+              { signal },
+            )
+            // 501: a server without Time Travel (a local cloud older than it). Permanent, so not retried.
+            .catch((error: unknown) => {
+              if (toApiFailure(error)?.status === 501) return {};
+              throw error;
+            }),
+        callOptions,
+      );
+      const bookmark = ensureObject<{ bookmark?: unknown }>(result, spec, redact).bookmark;
+      return typeof bookmark === "string" && bookmark !== "" ? bookmark : undefined;
     },
 
     async listWorkerDomains(filter = {}, callOptions = {}) {

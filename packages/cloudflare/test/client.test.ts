@@ -356,6 +356,55 @@ describe("error translation", () => {
   });
 });
 
+describe("D1 Time Travel", () => {
+  it("reads the bookmark (passing a timestamp on), retries a 5xx, names D1: Read on a 403", async () => {
+    const db = fixture.d1[0]?.uuid as string;
+    const path = /\/d1\/database\/[^/]+\/time_travel\/bookmark$/;
+    fake.fault({ method: "GET", path, status: 503 });
+    const { cf, clock } = client();
+    const bookmark = await cf.getD1Bookmark(db);
+    expect(bookmark).toMatch(/^[0-9a-f]{8}-/);
+    expect(clock.slept).toEqual([50]);
+    await cf.getD1Bookmark(db, { timestamp: "2026-11-25T10:00:00.000Z" });
+    expect(fake.find("GET", path).map((r) => r.query)).toEqual([
+      {},
+      {},
+      { timestamp: "2026-11-25T10:00:00.000Z" },
+    ]);
+
+    fake.fault({
+      method: "GET",
+      path,
+      status: 403,
+      errors: [{ code: 10000, message: "Authentication error" }],
+    });
+    const error = await failureOf(cf.getD1Bookmark(db));
+    expect(error).toMatchObject({ code: "ERR_CF_AUTH", details: { status: 403, permission: "D1: Read" } });
+  });
+
+  it("answers undefined at once from a server without Time Travel (501)", async () => {
+    const path = /\/time_travel\/bookmark$/;
+    fake.fault({
+      method: "GET",
+      path,
+      status: 501,
+      errors: [{ code: 10000501, message: "not implemented" }],
+    });
+    const { cf, clock } = client();
+    expect(await cf.getD1Bookmark(fixture.d1[0]?.uuid as string)).toBeUndefined();
+    expect(fake.find("GET", path)).toHaveLength(1);
+    expect(clock.slept).toEqual([]);
+  });
+
+  it("answers undefined when the result carries no bookmark", async () => {
+    fake.route("GET", /\/time_travel\/bookmark$/, () => ({
+      body: { success: true, errors: [], messages: [], result: {} },
+    }));
+    const { cf } = client();
+    expect(await cf.getD1Bookmark(fixture.d1[0]?.uuid as string)).toBeUndefined();
+  });
+});
+
 describe("pagination", () => {
   it("walks every zone in ceil(n / 50) requests", async () => {
     const { cf } = client();

@@ -5,7 +5,10 @@ import type { D1ApiPort, D1WranglerPort, WranglerD1Options } from "./ports.ts";
 /** The `@lego/cloudflare` pieces the adapter uses (a real client and runner fit). */
 export interface CloudflarePieces {
   client: Pick<CloudflareClient, "queryD1" | "getD1Database" | "createD1Database"> & {
-    /** Used when the client offers it (Time Travel); otherwise backups carry no bookmark. */
+    /**
+     * Time Travel: `@lego/cloudflare`'s client has it, so backups record the bookmark they were taken at
+     * (Cloudflare and the local cloud alike). A client without it makes backups without one.
+     */
     getD1Bookmark?: ((databaseId: string) => Promise<string | undefined>) | undefined;
   };
   wrangler: Pick<WranglerRunner, "d1MigrationsApply" | "d1Export" | "d1Execute" | "run">;

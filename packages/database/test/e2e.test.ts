@@ -179,6 +179,9 @@ describe("on the local cloud, with the real wrangler", () => {
   it("a restore from a named backup brings back deleted rows", async () => {
     const [target] = d1TargetsOf(portfolio, portfolio.services[0]!, "staging");
     const backup = await createBackup(target!, ctx);
+    // The local cloud has Time Travel: the manifest on disk records the bookmark taken before the export.
+    expect(backup.bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+    expect(JSON.parse(await readFile(backup.manifestPath, "utf8")).bookmark).toBe(backup.bookmark);
     const before = await snapshot("ledger-db-staging");
     const id = (await ctx.api.getD1Database("ledger-db-staging"))!.uuid;
     await ctx.api.queryD1(id, "DELETE FROM tags; DELETE FROM notes WHERE id > 1");
@@ -241,4 +244,40 @@ describe("on the local cloud, with the real wrangler", () => {
     });
     expect(await snapshot("ledger-db-staging")).toEqual(before);
   }, 120_000);
+
+  it("when re-importing the dump fails, the restore falls back to the backup's Time Travel bookmark", async () => {
+    // 0003 applies, 0004 fails; the restore drops every table, then D1's import API answers 500 (an
+    // injected fault of the local cloud), so the dump cannot go back in: the bookmark the pre-migrate
+    // backup recorded is restored with `wrangler d1 time-travel restore` instead.
+    const before = await snapshot("ledger-db-staging");
+    cloud.setFaults([{ route: "POST */d1/database/*/import", kind: "5xx", status: 500 }]);
+    let error: LegoError;
+    try {
+      error = await catchError(syncPortfolio(portfolio, "staging", ctx));
+    } finally {
+      cloud.setFaults([]);
+    }
+    expect(error).toMatchObject({
+      code: "ERR_MIGRATION_FAILED",
+      details: { failedMigration: "0004_worse.sql", restored: true },
+    });
+    expect(error.message).toMatch(/The data was restored from backup \S+ \(Time Travel bookmark\)/);
+    expect(cloud.requests.some((r) => r.path.endsWith("/import") && r.status === 500)).toBe(true);
+    expect(cloud.requests.some((r) => r.path.includes("/time_travel/restore") && r.status === 200)).toBe(
+      true,
+    );
+    expect(await snapshot("ledger-db-staging")).toEqual(before);
+    const backup = await findBackup(root, {
+      service: "ledger",
+      env: "staging",
+      from: String(error.details?.backup),
+    });
+    expect(backup).toMatchObject({ reason: "pre-migrate", bookmark: expect.stringMatching(/^[0-9a-f]{8}-/) });
+    const audit = await readAuditLog(root);
+    expect(
+      audit.find((e) => e.action === "db.restore.verified" && e.runId === audit.at(-1)?.runId),
+    ).toMatchObject({
+      details: { method: "bookmark" },
+    });
+  }, 180_000);
 });

@@ -10,6 +10,7 @@ import { d1Routes, handlePresigned } from "./api/d1.ts";
 import { CfApiError, CfCode, type CfMessage } from "./api/envelope.ts";
 import { Router } from "./api/router.ts";
 import { workersRoutes } from "./api/workers.ts";
+import { TimeTravelStore } from "./d1/time-travel.ts";
 import { emulatorError } from "./errors.ts";
 import { FaultInjector, type FaultRule } from "./faults.ts";
 import { nowIso } from "./ids.ts";
@@ -205,6 +206,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     origin: () => origin,
     presigned,
     strictZones: options.strictZones ?? false,
+    timeTravel: new TimeTravelStore(store.stateDir),
   };
   const router = new Router().add(accountRoutes).add(workersRoutes).add(d1Routes);
   const requests: RecordedRequest[] = [];

@@ -143,6 +143,76 @@ describe("the real wrangler against the local cloud", () => {
     ]);
   });
 
+  it("d1 time-travel info, then restore --bookmark brings changed rows back", async () => {
+    const select = async () => {
+      const run = await wrangler([
+        "d1",
+        "execute",
+        "sample-db",
+        "--remote",
+        "--json",
+        "--command",
+        "SELECT id, body, touched FROM notes ORDER BY id",
+      ]);
+      return JSON.parse(run.stdout)[0].results as Array<{ id: number; body: string; touched: number }>;
+    };
+    const before = await select();
+    expect(before.map((r) => r.body)).toEqual(["hello; world", "second", "from file", "it's quoted"]);
+    const info = await wrangler(["d1", "time-travel", "info", "sample-db", "--json"]);
+    const { bookmark } = JSON.parse(info.stdout) as { bookmark: string };
+    expect(bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+
+    await wrangler([
+      "d1",
+      "execute",
+      "sample-db",
+      "--remote",
+      "--command",
+      "DELETE FROM notes WHERE id <= 2; UPDATE notes SET body = 'edited' WHERE id = 3; INSERT INTO notes (body) VALUES ('after the bookmark'); DROP TRIGGER notes_touch",
+    ]);
+    expect((await select()).map((r) => r.body)).toEqual(["edited", "it's quoted", "after the bookmark"]);
+
+    const restore = await wrangler([
+      "d1",
+      "time-travel",
+      "restore",
+      "sample-db",
+      "--bookmark",
+      bookmark,
+      "--json",
+    ]);
+    const result = JSON.parse(restore.stdout) as { bookmark: string; previous_bookmark: string };
+    expect(result.bookmark).toBe(bookmark);
+    expect(result.previous_bookmark).toMatch(/^[0-9a-f]{8}-/);
+    expect(result.previous_bookmark).not.toBe(bookmark);
+    expect(await select()).toEqual(before);
+    // The deployed Worker reads the restored rows, and the dropped trigger is back.
+    expect(await getJson(cloud.port, "api.example.com", "/notes")).toEqual({
+      notes: before.map((r) => r.body),
+    });
+    const dump = join(home, "after-restore.sql");
+    await wrangler(["d1", "export", "sample-db", "--remote", "--output", dump]);
+    expect(await readFile(dump, "utf8")).toContain("CREATE TRIGGER notes_touch");
+
+    // A bookmark the database never had is refused, and wrangler exits non-zero.
+    const bad = await runWrangler(
+      project,
+      [
+        "d1",
+        "time-travel",
+        "restore",
+        "sample-db",
+        "--bookmark",
+        `00000000-00000000-00000000-${"f".repeat(32)}`,
+        "--json",
+      ],
+      env,
+    );
+    expect(bad.exitCode).not.toBe(0);
+    expect(`${bad.stdout}${bad.stderr}`).toMatch(/is not a bookmark of the database/);
+    expect(await select()).toEqual(before);
+  });
+
   it("secret put (stdin), secret bulk and secret list; the Worker sees the values", async () => {
     await wrangler(["secret", "put", "MY_SECRET", "--env="], "s3cr3t-value\n");
     expect(await getJson(cloud.port, "api.example.com")).toMatchObject({ secret: "s3cr3t-value" });

@@ -128,6 +128,14 @@ describe("lego db against the local cloud", () => {
     const b = await lego(["db", "backup", "ledger", "--env", "staging", "--json"]);
     expect(b.exitCode, b.stderr).toBe(0);
     const id = oneJson(b.stdout).data.backups[0].id as string;
+    // The backup recorded the database's Time Travel bookmark, and `db backups --json` shows it.
+    const bookmark = oneJson(b.stdout).data.backups[0].bookmark as string;
+    expect(bookmark).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+    const list = await lego(["db", "backups", "--service", "ledger", "--env", "staging", "--json"]);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(oneJson(list.stdout).data.backups.find((x: { id: string }) => x.id === id)).toMatchObject({
+      bookmark,
+    });
     await query("ledger-db-staging", "DELETE FROM notes");
     const r = await lego(["db", "restore", "ledger", "--env", "staging", "--from", id, "--json"]);
     expect(r.exitCode, r.stderr).toBe(0);

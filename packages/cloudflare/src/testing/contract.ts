@@ -254,6 +254,20 @@ export function describeCloudflareApiContract(
       expect(two.map((r) => r.results)).toEqual([[{ a: 1 }], [{ b: 2 }]]);
     });
 
+    it("reads D1 Time Travel bookmarks that move on with writes; a missing database is ERR_CF_NOT_FOUND", async () => {
+      const bookmark = await cf.getD1Bookmark(db.uuid);
+      expect(bookmark).toEqual(expect.stringMatching(/\S/));
+      await cf.queryD1(
+        db.uuid,
+        "CREATE TABLE IF NOT EXISTS contract_bookmarks (n INTEGER); INSERT INTO contract_bookmarks VALUES (1);",
+      );
+      const later = await cf.getD1Bookmark(db.uuid);
+      expect(later).toEqual(expect.stringMatching(/\S/));
+      expect(later).not.toBe(bookmark);
+      const error = await cf.getD1Bookmark("00000000-0000-0000-0000-00000000dead").catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "ERR_CF_NOT_FOUND", details: { status: 404 } });
+    });
+
     it("creates a D1 database", async () => {
       const created = await cf.createD1Database("contract-created-db");
       expect(created.name).toBe("contract-created-db");

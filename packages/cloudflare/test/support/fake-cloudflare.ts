@@ -214,6 +214,8 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
     annotations: d.message ? { "workers/message": d.message } : {},
   });
   const findDb = (idOrName: string) => databases.find((d) => d.uuid === idOrName || d.name === idOrName);
+  // Queries run per database: a Time Travel bookmark moves on with them, as D1's does with writes.
+  const queriesRun = new Map<string, number>();
   const json = (req: RecordedRequest) => (req.body ? (JSON.parse(req.body) as Record<string, unknown>) : {});
 
   const routes: Array<[string, RegExp, Handler]> = [
@@ -505,12 +507,25 @@ export async function startFakeCloudflare(fixture: ContractFixture): Promise<Fak
       },
     ],
     [
+      "GET",
+      /^\/accounts\/([^/]+)\/d1\/database\/([^/]+)\/time_travel\/bookmark$/,
+      (_req, [, id]) => {
+        const db = findDb(id as string);
+        if (!db) return failure(404, 7404, `The database ${id} could not be found`);
+        const position = (queriesRun.get(db.uuid) ?? 0).toString(16).padStart(8, "0");
+        return {
+          body: envelope({ bookmark: `${position}-00000000-00000000-${db.uuid.replaceAll("-", "")}` }),
+        };
+      },
+    ],
+    [
       "POST",
       /^\/accounts\/([^/]+)\/d1\/database\/([^/]+)\/query$/,
       (req, [, id]) => {
         const db = findDb(id as string);
         if (!db) return failure(404, 7404, `The database ${id} could not be found`);
         const { sql, params } = json(req) as { sql: string; params?: unknown[] };
+        queriesRun.set(db.uuid, (queriesRun.get(db.uuid) ?? 0) + 1);
         const results: unknown[] = [];
         try {
           for (const statement of splitStatements(sql)) {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "@lego/core";
+import type { TimeTravelStore } from "../d1/time-travel.ts";
 import type { Runtime } from "../runtime/runner.ts";
 import type { StateStore } from "../state/store.ts";
 import { CfApiError, CfCode, type ResultInfo } from "./envelope.ts";
@@ -20,6 +21,8 @@ export interface CloudServices {
   presigned: Map<string, Presigned>;
   /** When set, custom domains and routes on hostnames outside every zone are refused. */
   strictZones: boolean;
+  /** D1 Time Travel bookmarks and the states they name. */
+  timeTravel: TimeTravelStore;
 }
 
 /** One API request, as handlers see it. */

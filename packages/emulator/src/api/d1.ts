@@ -82,7 +82,64 @@ async function applyRuntime(req: ApiRequest, draft: CloudState): Promise<void> {
   await req.services.runtime.apply(draft);
 }
 
-/** D1 endpoints: list, create, get, delete, query, raw, export, import. */
+/** D1's SQL dump of `db` (what `export` serves): schema, then rows, then indexes, triggers and views. */
+async function dumpDatabase(
+  req: ApiRequest,
+  db: D1Record,
+  opts: { noSchema?: boolean; noData?: boolean; tables?: string[] } = {},
+): Promise<string> {
+  return withDb(req, db, async (d1) => {
+    const raw = (await d1
+      .prepare("PRAGMA miniflare_d1_export(?,?,?);")
+      .bind(opts.noSchema === true, opts.noData === true, ...(opts.tables ?? []))
+      .raw()) as unknown[][];
+    return (raw[0] ?? []).join("\n");
+  });
+}
+
+const quoteId = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * Puts `db` back to exactly the state `dump` holds, in one batch (one transaction, so a failure changes
+ * nothing): drops every user view, trigger and table, then runs the dump. D1's internal `_cf_` tables
+ * stay; foreign keys are checked at the commit, when every table is back.
+ */
+async function replaceWithDump(req: ApiRequest, db: D1Record, dump: string): Promise<void> {
+  const objects = await withDb(req, db, async (d1) => {
+    const { results } = await d1
+      .prepare(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view', 'trigger') AND substr(name, 1, 7) <> 'sqlite_' AND substr(name, 1, 4) <> '_cf_'",
+      )
+      .all();
+    return results as Array<{ type: string; name: string }>;
+  });
+  const drops = ["view", "trigger", "table"].flatMap((type) =>
+    objects
+      .filter((o) => o.type === type)
+      .map((o) => `DROP ${type.toUpperCase()} IF EXISTS ${quoteId(o.name)}`),
+  );
+  try {
+    await req.services.runtime.batch(db, [
+      "PRAGMA defer_foreign_keys = on",
+      ...drops,
+      ...splitSqlStatements(dump),
+    ]);
+  } catch (error) {
+    if (error instanceof WorkerStartupError) throw new CfApiError(500, CfCode.D1QueryError, error.message);
+    throw sqlError(error);
+  }
+}
+
+/** The answer to a `timestamp`: the local cloud keeps only the states it handed out bookmarks for. */
+function noPointInTime(): CfApiError {
+  return new CfApiError(
+    400,
+    CfCode.BadRequest,
+    "The local cloud keeps the state of a D1 database only at the bookmarks it handed out, not at every point in time: get the current bookmark (no `timestamp`) and restore with `bookmark`",
+  );
+}
+
+/** D1 endpoints: list, create, get, delete, query, raw, export, import, Time Travel bookmark and restore. */
 export const d1Routes: Route[] = [
   {
     method: "GET",
@@ -136,6 +193,7 @@ export const d1Routes: Route[] = [
         const db = requireDatabase(draft, idOrName);
         draft.d1 = draft.d1.filter((d) => d.uuid !== db.uuid);
         await applyRuntime(req, draft);
+        await req.services.timeTravel.drop(db.uuid);
       });
       return ok(null);
     },
@@ -195,13 +253,10 @@ export const d1Routes: Route[] = [
         });
       }
       const opts = body.dump_options ?? {};
-      const tables = Array.isArray(opts.tables) ? opts.tables : [];
-      const dump = await withDb(req, db, async (d1) => {
-        const raw = (await d1
-          .prepare("PRAGMA miniflare_d1_export(?,?,?);")
-          .bind(opts.no_schema === true, opts.no_data === true, ...tables)
-          .raw()) as unknown[][];
-        return (raw[0] ?? []).join("\n");
+      const dump = await dumpDatabase(req, db, {
+        noSchema: opts.no_schema === true,
+        noData: opts.no_data === true,
+        tables: Array.isArray(opts.tables) ? opts.tables : [],
       });
       const token = randomHex32();
       const dir = join(req.services.store.stateDir, "exports");
@@ -323,6 +378,47 @@ export const d1Routes: Route[] = [
         });
       }
       throw new CfApiError(400, CfCode.BadRequest, `Unknown import action "${String(body.action)}"`);
+    },
+  },
+  {
+    // Time Travel: the bookmark of the database's current state (a snapshot the bookmark names).
+    method: "GET",
+    pattern: "/accounts/:account/d1/database/:db/time_travel/bookmark",
+    handler: async (req) => {
+      const db = requireDatabase(requireAccount(req), req.params.db ?? "");
+      if (req.query.get("timestamp")) throw noPointInTime();
+      const timeTravel = req.services.timeTravel;
+      const bookmark = await timeTravel.exclusive(db.uuid, async () =>
+        timeTravel.save(db.uuid, await dumpDatabase(req, db)),
+      );
+      return ok({ bookmark });
+    },
+  },
+  {
+    // Time Travel: back to a bookmark; the state it replaces gets a bookmark too, to undo the restore.
+    method: "POST",
+    pattern: "/accounts/:account/d1/database/:db/time_travel/restore",
+    handler: async (req) => {
+      const db = requireDatabase(requireAccount(req), req.params.db ?? "");
+      const bookmark = req.query.get("bookmark");
+      if (!bookmark) {
+        if (req.query.get("timestamp")) throw noPointInTime();
+        throw new CfApiError(400, CfCode.BadRequest, "A restore needs a `bookmark` or a `timestamp`");
+      }
+      const timeTravel = req.services.timeTravel;
+      const previous = await timeTravel.exclusive(db.uuid, async () => {
+        const dump = await timeTravel.read(db.uuid, bookmark);
+        if (dump === undefined)
+          throw new CfApiError(
+            400,
+            CfCode.BadRequest,
+            `${bookmark} is not a bookmark of the database ${db.uuid}`,
+          );
+        const before = await timeTravel.save(db.uuid, await dumpDatabase(req, db));
+        await replaceWithDump(req, db, dump);
+        return before;
+      });
+      return ok({ bookmark, previous_bookmark: previous, message: "Database restored successfully" });
     },
   },
 ];
