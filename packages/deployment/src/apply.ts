@@ -3,6 +3,7 @@ import {
   type Clock,
   createNullLogger,
   ExitCode,
+  InterruptedError,
   isLegoError,
   LegoError,
   type Logger,
@@ -133,6 +134,8 @@ export async function applyPlan(plan: DeploymentPlan, ctx: DeployContext): Promi
     reports.push(report);
     if (!report.ok) failed = true;
   }
+  // Ctrl-C stops the run where it is; the journal, audit log and report still say how far it got.
+  const interrupted = reports.find((r) => r.error?.exitCode === ExitCode.Interrupted);
   const finished = clock.now();
   const run: RunReport = {
     runId: ctx.journal.runId,
@@ -145,15 +148,24 @@ export async function applyPlan(plan: DeploymentPlan, ctx: DeployContext): Promi
     ok: !failed,
     services: reports,
   };
-  await ctx.journal.append("run.finished", { ok: run.ok, durationMs: run.durationMs });
+  await ctx.journal.append("run.finished", {
+    ok: run.ok,
+    durationMs: run.durationMs,
+    ...(interrupted ? { interrupted: true } : {}),
+  });
   await ctx.auditor.record({
     runId: run.runId,
     action: "run.finished",
     target: ctx.target.kind,
-    result: run.ok ? "ok" : "failed",
+    result: interrupted ? "interrupted" : run.ok ? "ok" : "failed",
     durationMs: run.durationMs,
   });
   await writeRunReport(ctx.root, run, ctx.redactor);
+  if (interrupted) {
+    throw new InterruptedError(
+      `Interrupted while deploying ${interrupted.service} (${interrupted.environment}); the run's report is in .lego/runs/${run.runId}/`,
+    );
+  }
   return run;
 }
 
@@ -348,7 +360,26 @@ async function deployService(
     });
     return out;
   } catch (error) {
-    if (isLegoError(error) && error.exitCode === 130) throw error;
+    if (isLegoError(error) && error.exitCode === ExitCode.Interrupted) {
+      // No rollback or restore on Ctrl-C: the user stopped the run; the report says where it stood.
+      const at = steps.at(-1)?.name;
+      out.error = {
+        code: error.code,
+        message: `interrupted${at ? ` during ${at}` : ""}`,
+        exitCode: ExitCode.Interrupted,
+        hint: deployed
+          ? `The new version ${out.versionAfter ?? ""} may be live untested: run lego test ${service.service} --env ${service.environment}, or lego rollback.`
+          : "Nothing was deployed for this service.",
+      };
+      ctx.onProgress?.({ type: "service", service: service.service, status: "failed" });
+      await audit("deploy.finished", {
+        result: "interrupted",
+        versionBefore: out.versionBefore ?? null,
+        versionAfter: out.versionAfter ?? null,
+        durationMs: clock.now() - serviceStarted,
+      });
+      return out;
+    }
     const lego = error instanceof StepFailed ? undefined : toLegoError(error);
     out.error = lego
       ? {

@@ -22,7 +22,7 @@ export interface AuditEvent {
   environment?: string;
   versionBefore?: string | null;
   versionAfter?: string | null;
-  result?: "ok" | "failed" | "rolled-back" | "skipped";
+  result?: "ok" | "failed" | "rolled-back" | "skipped" | "interrupted";
   durationMs?: number;
   details?: Record<string, unknown>;
 }

@@ -3,9 +3,10 @@
 // goes back to its pre-deploy backup too.
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneJson } from "../helpers.ts";
-import { assertBuilt, runBuilt, tempHome } from "./built.ts";
+import { assertBuilt, binPath, runBuilt, tempHome } from "./built.ts";
 
 const WRANGLER = JSON.stringify({
   name: "ledger",
@@ -184,4 +185,51 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
     expect(await readdir(join(root, ".lego", "runs"))).toEqual(runs);
     expect(await readFile(join(root, ".lego", "audit.jsonl"), "utf8")).toBe(audit);
   }, 60_000);
+
+  it("Ctrl-C during wrangler deploy exits 130 and still leaves the run's report and audit lines", async () => {
+    await writeFile(join(dir, "wrangler.jsonc"), WRANGLER);
+    const before = new Set(await readdir(join(root, ".lego", "runs")));
+    const child = execa(
+      process.execPath,
+      [binPath, "deploy", "ledger", "--env", "staging", "--json", "--root", root],
+      {
+        env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...env },
+        extendEnv: false,
+        stdin: "ignore",
+        reject: false,
+        timeout: 120_000,
+      },
+    );
+    // Interrupt once the journal says wrangler deploy has started.
+    let runId: string | undefined;
+    for (let i = 0; i < 600 && !runId; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      for (const id of await readdir(join(root, ".lego", "runs"))) {
+        if (before.has(id)) continue;
+        const journal = await readFile(join(root, ".lego", "runs", id, "journal.jsonl"), "utf8").catch(
+          () => "",
+        );
+        if (/"type":"step\.started".*"step":"deploy"/.test(journal)) runId = id;
+      }
+    }
+    expect(runId).toBeDefined();
+    child.kill("SIGINT");
+    const res = await child;
+    expect(res.exitCode, res.stderr).toBe(130);
+    expect(oneJson(res.stdout).error.code).toBe("ERR_INTERRUPTED");
+    const report = JSON.parse(await readFile(join(root, ".lego", "runs", runId!, "report.json"), "utf8"));
+    expect(report.ok).toBe(false);
+    expect(report.services[0].error).toMatchObject({ exitCode: 130, message: "interrupted during deploy" });
+    const audit = (await readFile(join(root, ".lego", "audit.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.runId === runId && /^(run|deploy)\./.test(e.action));
+    expect(audit.map((e) => [e.action, e.result])).toEqual([
+      ["run.started", undefined],
+      ["deploy.started", undefined],
+      ["deploy.finished", "interrupted"],
+      ["run.finished", "interrupted"],
+    ]);
+  }, 150_000);
 });
