@@ -52,16 +52,30 @@ function orderOf(names: string[], dependencies: Record<string, string[]>): strin
   const remaining = new Map(names.map((n) => [n, dependencies[n]!.length]));
   const dependents = new Map<string, string[]>(names.map((n) => [n, []]));
   for (const n of names) for (const d of dependencies[n]!) dependents.get(d)!.push(n);
-  const ready = names.filter((n) => remaining.get(n) === 0);
+  // Kept sorted largest first, so the smallest ready name pops off the end; a newly ready one is put in
+  // place by binary search (sorting the whole list each step made 1,000 services cost ~40 ms).
+  const ready = names
+    .filter((n) => remaining.get(n) === 0)
+    .sort()
+    .reverse();
+  const insert = (name: string) => {
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ready[mid]! > name) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, name);
+  };
   const order: string[] = [];
   while (ready.length > 0) {
-    ready.sort();
-    const next = ready.shift()!;
+    const next = ready.pop()!;
     order.push(next);
     for (const dependent of dependents.get(next)!) {
       const left = remaining.get(dependent)! - 1;
       remaining.set(dependent, left);
-      if (left === 0) ready.push(dependent);
+      if (left === 0) insert(dependent);
     }
   }
   if (order.length < names.length) {

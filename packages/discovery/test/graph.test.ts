@@ -5,6 +5,32 @@ import { thrown } from "./helpers.ts";
 const edge = (from: string, to: string) => ({ from, to, via: "binding" as const });
 
 describe("dependency graph", () => {
+  it("orders random graphs exactly as Kahn's algorithm taking the smallest ready name", () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 20; round++) {
+      const names = Array.from({ length: 60 }, (_, i) => `s${Math.floor(random() * 1000)}-${i}`);
+      const edges = names.flatMap((from, i) =>
+        names.slice(0, i).flatMap((to) => (random() < 0.05 ? [edge(from, to)] : [])),
+      );
+      // The reference: sort the ready list before every pick.
+      const deps = new Map(
+        names.map((n) => [n, new Set(edges.filter((e) => e.from === n).map((e) => e.to))]),
+      );
+      const expected: string[] = [];
+      const left = new Set(names);
+      while (left.size > 0) {
+        const next = [...left].filter((n) => [...deps.get(n)!].every((d) => !left.has(d))).sort()[0]!;
+        expected.push(next);
+        left.delete(next);
+      }
+      expect(buildDependencyGraph(names, edges).order).toEqual(expected);
+    }
+  });
+
   it("orders dependencies first, ties by name", () => {
     const graph = buildDependencyGraph(
       ["web", "api", "auth", "data"],
