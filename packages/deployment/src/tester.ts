@@ -365,9 +365,16 @@ function isExpectedVersion(body: string, expected: string | undefined): boolean 
   return !VERSION_ID_IN_TEXT.test(body);
 }
 
+/** The new version, recognised by its own id in the body, failing its health check this often in a row… */
+const FAILING_ANSWERS = 5;
+/** …over at least this long, is taken as broken rather than still starting. */
+const FAILING_FOR_MS = 2_000;
+
 /**
  * Polls the health check with backoff (100 ms, growing 1.5x to 2 s) until the new version answers,
- * instead of a fixed sleep. Throws `ERR_NOT_LIVE` with the last observation on timeout.
+ * instead of a fixed sleep. Throws `ERR_NOT_LIVE` with the last observation on timeout, or sooner
+ * when the new version itself (its id in the health body) keeps failing the check: 5 answers in a row
+ * over at least 2 s. An old version still answering (a rollout in progress) never ends it early.
  */
 export async function waitUntilLive(
   options: WaitUntilLiveOptions,
@@ -381,6 +388,7 @@ export async function waitUntilLive(
   let delay = 100;
   let attempts = 0;
   let last = "no answer yet";
+  let failing: { since: number; answers: number } | undefined;
   for (;;) {
     attempts++;
     try {
@@ -393,9 +401,25 @@ export async function waitUntilLive(
         return { attempts, elapsedMs: clock.now() - started };
       }
       last = problem ?? `answered ${res.status}, still as another version than ${options.expectVersion}`;
+      const newVersionFailing =
+        problem !== undefined &&
+        options.expectVersion !== undefined &&
+        res.body.includes(options.expectVersion);
+      failing = newVersionFailing
+        ? { since: failing?.since ?? clock.now(), answers: (failing?.answers ?? 0) + 1 }
+        : undefined;
     } catch (error) {
       if (error instanceof InterruptedError) throw error;
       last = (error as Error).message;
+      failing = undefined;
+    }
+    if (failing && failing.answers >= FAILING_ANSWERS && clock.now() - failing.since >= FAILING_FOR_MS) {
+      throw new OperationError({
+        code: "ERR_NOT_LIVE",
+        message: `${url}: the new version ${options.expectVersion} answers, but failed its health check ${failing.answers} times in a row: ${last}`,
+        hint: "Look at the Worker's logs; the health check's expectations are in the domain config's tests.health.",
+        details: { url, attempts, last },
+      });
     }
     const elapsed = clock.now() - started;
     if (elapsed >= timeoutMs) {

@@ -153,6 +153,39 @@ describe("waitUntilLive", () => {
     healthy = true;
   });
 
+  it("stops early when the new version itself keeps failing its health check", async () => {
+    const fresh = "0a2c5f3e-2222-4333-8444-955556666777";
+    const clock = createManualClock();
+    let calls = 0;
+    const http: typeof defaultHttpClient = async () => {
+      calls++;
+      // The old version answers twice (a rollout in progress), then the new one, always with a 500.
+      const version = calls <= 2 ? "0a2c5f3e-0000-4000-8000-900000000000" : fresh;
+      return { status: 500, headers: {}, body: JSON.stringify({ ok: false, version }), durationMs: 1 };
+    };
+    await expect(
+      waitUntilLive({ baseUrl: base, expectVersion: fresh, timeoutMs: 30_000, http, clock }),
+    ).rejects.toMatchObject({
+      code: "ERR_NOT_LIVE",
+      message: expect.stringContaining(`the new version ${fresh} answers, but failed its health check`),
+    });
+    // 2 answers from the old version, then the new one's until 5 in a row spanning 2 s, long before 30 s.
+    expect(calls).toBeGreaterThanOrEqual(7);
+    expect(clock.now()).toBeLessThan(10_000);
+    // An old version failing never ends the wait early: only the timeout does.
+    const slow = createManualClock();
+    const old: typeof defaultHttpClient = async () => ({
+      status: 500,
+      headers: {},
+      body: JSON.stringify({ version: "0a2c5f3e-0000-4000-8000-900000000000" }),
+      durationMs: 1,
+    });
+    await expect(
+      waitUntilLive({ baseUrl: base, expectVersion: fresh, timeoutMs: 20_000, http: old, clock: slow }),
+    ).rejects.toMatchObject({ message: expect.stringContaining("within 20 s") });
+    expect(slow.now()).toBeGreaterThanOrEqual(20_000);
+  });
+
   it("resolves *.localhost names to loopback, as browsers do", async () => {
     const port = new URL(base).port;
     const res = await defaultHttpClient(`http://api.example.com.localhost:${port}/health`);
