@@ -16,8 +16,9 @@ import {
 import type { DeploymentAuditor } from "./audit.ts";
 import type { HttpClient } from "./http.ts";
 import type { DeploymentPlan, PlannedService, StepName, ValidationLevel } from "./plan.ts";
-import { type RunReport, type ServiceRunReport, type StepRecord, writeRunReport } from "./report.ts";
+import { type RunReport, type ServiceRunReport, writeRunReport } from "./report.ts";
 import { RollbackManager, type RollbackPoint } from "./rollback.ts";
+import { createStepRecorder } from "./steps.ts";
 import { ProductionTester, waitUntilLive } from "./tester.ts";
 
 /** What a migration hook returns: what it applied, and how to undo it. */
@@ -177,7 +178,12 @@ async function deployService(
   clock: Clock,
 ): Promise<ServiceRunReport> {
   const serviceStarted = clock.now();
-  const steps: StepRecord[] = [];
+  const { steps, step } = createStepRecorder({
+    service: service.service,
+    journal: ctx.journal,
+    clock,
+    onProgress: ctx.onProgress,
+  });
   const out: ServiceRunReport = {
     service: service.service,
     environment: service.environment,
@@ -204,54 +210,6 @@ async function deployService(
       environment: service.environment,
       ...extra,
     });
-
-  const step = async <T>(name: StepName, fn: () => Promise<{ value: T; message?: string }>): Promise<T> => {
-    const at = clock.now();
-    ctx.onProgress?.({ type: "step", service: service.service, step: name, status: "running" });
-    await ctx.journal.append("step.started", { service: service.service, step: name });
-    try {
-      const { value, message } = await fn();
-      const record: StepRecord = {
-        name,
-        status: "ok",
-        startedAt: new Date(at).toISOString(),
-        durationMs: clock.now() - at,
-        ...(message ? { message } : {}),
-      };
-      steps.push(record);
-      await ctx.journal.append("step.finished", {
-        service: service.service,
-        step: name,
-        status: "ok",
-        message,
-      });
-      ctx.onProgress?.({
-        type: "step",
-        service: service.service,
-        step: name,
-        status: "ok",
-        ...(message ? { message } : {}),
-      });
-      return value;
-    } catch (error) {
-      const message = error instanceof StepFailed ? error.message : toLegoError(error).message;
-      steps.push({
-        name,
-        status: "failed",
-        startedAt: new Date(at).toISOString(),
-        durationMs: clock.now() - at,
-        message,
-      });
-      await ctx.journal.append("step.finished", {
-        service: service.service,
-        step: name,
-        status: "failed",
-        message,
-      });
-      ctx.onProgress?.({ type: "step", service: service.service, step: name, status: "failed", message });
-      throw error;
-    }
-  };
 
   await audit("deploy.started");
   let point: RollbackPoint | undefined;

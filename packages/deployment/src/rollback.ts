@@ -15,15 +15,8 @@ import type { ProductionTests } from "@lego/runtime";
 import type { DeployProgress } from "./apply.ts";
 import type { DeploymentAuditor } from "./audit.ts";
 import type { HttpClient } from "./http.ts";
-import type { StepName } from "./plan.ts";
-import {
-  listRuns,
-  type RunReport,
-  readRunReport,
-  type ServiceRunReport,
-  type StepRecord,
-  writeRunReport,
-} from "./report.ts";
+import { listRuns, type RunReport, readRunReport, type ServiceRunReport, writeRunReport } from "./report.ts";
+import { createStepRecorder } from "./steps.ts";
 import { waitUntilLive } from "./tester.ts";
 
 /** The deployment that was live before a run: what a rollback returns to. */
@@ -329,33 +322,12 @@ export async function runRollback(
     signal: ctx.signal,
     verifyTimeoutMs: ctx.verifyTimeoutMs,
   });
-  const steps: StepRecord[] = [];
-  const step = async <T>(name: StepName, fn: () => Promise<{ value: T; message: string }>): Promise<T> => {
-    const at = clock.now();
-    ctx.onProgress?.({ type: "step", service: scope.service, step: name, status: "running" });
-    await ctx.journal.append("step.started", { service: scope.service, step: name });
-    let status: StepRecord["status"] = "failed";
-    let message = "";
-    try {
-      const out = await fn();
-      status = "ok";
-      message = out.message;
-      return out.value;
-    } catch (error) {
-      message = toLegoError(error).message;
-      throw error;
-    } finally {
-      steps.push({
-        name,
-        status,
-        startedAt: new Date(at).toISOString(),
-        durationMs: clock.now() - at,
-        message,
-      });
-      await ctx.journal.append("step.finished", { service: scope.service, step: name, status, message });
-      ctx.onProgress?.({ type: "step", service: scope.service, step: name, status, message });
-    }
-  };
+  const { steps, step } = createStepRecorder({
+    service: scope.service,
+    journal: ctx.journal,
+    clock,
+    onProgress: ctx.onProgress,
+  });
 
   await ctx.journal.append("rollback.started", {
     service: scope.service,
@@ -373,7 +345,7 @@ export async function runRollback(
         const target = await manager.resolveTarget(scope, options.to);
         return { value: target, message: `live: ${target.from ?? "none"}; back to ${target.to}` };
       } catch (error) {
-        const live = isLegoError(error) ? error.details?.["from"] : undefined;
+        const live = isLegoError(error) ? error.details?.from : undefined;
         if (typeof live === "string") from = live;
         throw error;
       }
