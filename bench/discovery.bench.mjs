@@ -190,5 +190,7 @@ try {
     );
   }
 } finally {
-  rmSync(root, { recursive: true, force: true });
+  // LEGO_BENCH_KEEP=1 keeps the generated portfolio (to profile against it).
+  if (process.env.LEGO_BENCH_KEEP) console.log(`kept ${root}`);
+  else rmSync(root, { recursive: true, force: true });
 }

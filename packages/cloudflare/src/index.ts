@@ -9,6 +9,7 @@ export type {
   CallOptions,
   CloudflareClient,
   CloudflareClientOptions,
+  CloudflareSdk,
   ListAllOptions,
   RequestSpec,
 } from "./client.ts";

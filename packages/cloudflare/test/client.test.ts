@@ -487,7 +487,9 @@ describe("pagination", () => {
     const deployments = await cf.listDeployments(script?.name as string);
     expect(deployments.map((d) => d.id)).toEqual(script?.deployments.map((d) => d.id));
     const viaSdk: unknown[] = [];
-    for await (const d of cf.sdk.workers.scripts.deployments.list(script?.name as string, {
+    const { default: Cloudflare } = await import("cloudflare");
+    const fullSdk = new Cloudflare({ apiToken: TOKEN, baseURL: cf.baseURL, maxRetries: 0 });
+    for await (const d of fullSdk.workers.scripts.deployments.list(script?.name as string, {
       account_id: ACCOUNT,
     }))
       viaSdk.push(d);

@@ -215,6 +215,12 @@ async function deployService(
   let point: RollbackPoint | undefined;
   let migration: MigrationOutcome | undefined;
   let deployed = false;
+  // The live deployment is read while validation and the secrets check run (all three only read);
+  // the rollback-point step then takes the answer. Its outcome is kept, never thrown, until then.
+  const pointRead = rollbacks.createRollbackPoint(service.scriptName).then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
   try {
     if (service.steps.includes("validate") && ctx.hooks?.validate) {
       await step("validate", async () => {
@@ -237,7 +243,9 @@ async function deployService(
       });
     }
     point = await step("rollback-point", async () => {
-      const p = await rollbacks.createRollbackPoint(service.scriptName);
+      const read = await pointRead;
+      if (!read.ok) throw read.error;
+      const p = read.value;
       return {
         value: p,
         message: p

@@ -29,15 +29,26 @@ export interface AuditEvent {
 
 /** Who is acting: `git config user.name/email` in the portfolio, else the OS user. */
 export async function resolveActor(cwd: string): Promise<string> {
-  const git = async (key: string) => {
-    try {
-      const { stdout } = await run("git", ["config", "--get", key], { cwd, timeout: 2_000 });
-      return stdout.trim() || undefined;
-    } catch {
-      return undefined;
+  // One `git config` for both keys (a process start costs more than the lookup). The last value of a
+  // key wins, as with `git config --get`.
+  let name: string | undefined;
+  let email: string | undefined;
+  try {
+    const { stdout } = await run("git", ["config", "--get-regexp", "^user\\.(name|email)$"], {
+      cwd,
+      timeout: 2_000,
+    });
+    for (const line of stdout.split("\n")) {
+      const space = line.indexOf(" ");
+      const key = space === -1 ? line : line.slice(0, space);
+      const value = space === -1 ? "" : line.slice(space + 1).trim();
+      if (!value) continue;
+      if (key === "user.name") name = value;
+      else if (key === "user.email") email = value;
     }
-  };
-  const [name, email] = await Promise.all([git("user.name"), git("user.email")]);
+  } catch {
+    // Not a git checkout, git missing, or neither key set (exit 1): the OS user below.
+  }
   if (name || email) return [name, email ? `<${email}>` : undefined].filter(Boolean).join(" ");
   try {
     return userInfo().username;
@@ -49,7 +60,7 @@ export async function resolveActor(cwd: string): Promise<string> {
 export interface DeploymentAuditorOptions {
   /** Portfolio root; events go to `<root>/.lego/audit.jsonl`. */
   root: string;
-  /** Defaults to {@link resolveActor} on first use. */
+  /** Defaults to {@link resolveActor}, started at construction so it is ready by the first event. */
   who?: string;
   clock?: Clock;
   /** Applied to every line before it is written, as a last guard against a secret slipping in. */
@@ -69,21 +80,20 @@ export class DeploymentAuditor {
   readonly path: string;
   readonly #clock: Clock;
   readonly #redactor: Redactor | undefined;
-  readonly #root: string;
-  #who: string | undefined;
+  readonly #who: Promise<string>;
 
   constructor(options: DeploymentAuditorOptions) {
-    this.#root = options.root;
     this.path = join(portfolioStateDir(options.root), "audit.jsonl");
     this.#clock = options.clock ?? systemClock;
     this.#redactor = options.redactor;
-    this.#who = options.who;
+    // Resolved in the background (one short `git config`) while the caller does its other work.
+    this.#who = options.who !== undefined ? Promise.resolve(options.who) : resolveActor(options.root);
   }
 
   /** Appends one event (one line, one write). */
   async record(event: Omit<AuditEvent, "at" | "who"> & { who?: string }): Promise<AuditEvent> {
-    this.#who ??= await resolveActor(this.#root);
-    const full: AuditEvent = { at: new Date(this.#clock.now()).toISOString(), who: this.#who, ...event };
+    const who = await this.#who;
+    const full: AuditEvent = { at: new Date(this.#clock.now()).toISOString(), who, ...event };
     let line = JSON.stringify(full);
     if (this.#redactor) line = this.#redactor.redact(line);
     await mkdir(dirname(this.path), { recursive: true });

@@ -152,9 +152,12 @@ ${services}
 export async function writeRunReport(root: string, report: RunReport, redactor?: Redactor): Promise<string> {
   const dir = join(portfolioStateDir(root), "runs", report.runId);
   const guard = (text: string) => (redactor ? redactor.redact(text) : text);
-  await writeFileAtomic(join(dir, "report.json"), guard(`${JSON.stringify(report, null, 2)}\n`));
-  await writeFileAtomic(join(dir, "report.md"), guard(renderReportMarkdown(report)));
-  await writeFileAtomic(join(dir, "report.html"), guard(renderReportHtml(report)));
+  // Three independent files, each written atomically (fsync + rename): written at once.
+  await Promise.all([
+    writeFileAtomic(join(dir, "report.json"), guard(`${JSON.stringify(report, null, 2)}\n`)),
+    writeFileAtomic(join(dir, "report.md"), guard(renderReportMarkdown(report))),
+    writeFileAtomic(join(dir, "report.html"), guard(renderReportHtml(report))),
+  ]);
   return dir;
 }
 

@@ -76,14 +76,20 @@ describe("DomainDiscovery.discoverAccount", () => {
       },
     ]);
     // Wrangler's walk: the hostname itself, then each parent, never the bare TLD; each asked once.
-    const zoneQueries = fake.requests.filter((r) => r.startsWith("GET /zones"));
-    expect(zoneQueries.map((q) => new URL(`http://x${q.slice(4)}`).searchParams.get("name"))).toEqual([
+    // Hostnames are looked up in parallel, so the walks interleave; each walk keeps its order.
+    const zoneQueries = fake.requests
+      .filter((r) => r.startsWith("GET /zones"))
+      .map((q) => new URL(`http://x${q.slice(4)}`).searchParams.get("name"));
+    expect(zoneQueries.filter((n) => n?.endsWith("greatidude.com"))).toEqual([
       "staging-api.eu.greatidude.com",
       "eu.greatidude.com",
       "greatidude.com",
+    ]);
+    expect(zoneQueries.filter((n) => n?.endsWith("example.org"))).toEqual([
       "nowhere.example.org",
       "example.org",
     ]);
+    expect(zoneQueries).toHaveLength(5);
     expect(fake.requests.some((r) => r.includes("not-deployed"))).toBe(false);
     expect(new Set(fake.authorizations)).toEqual(new Set([`Bearer ${TOKEN}`]));
   });
@@ -149,7 +155,26 @@ describe("DomainDiscovery.discoverAccount", () => {
     });
     expect(found.steps.token).toBe("denied");
     expect(found.steps.zones).toBe("skipped");
-    expect(fake.requests).toEqual(["GET /user/tokens/verify"]);
+    // One warning for the token, the rest skipped (the calls already under way are not reported).
+    expect(found.warnings.map((w) => [w.step, w.outcome])).toEqual([
+      ["token", "denied"],
+      ["accounts", "skipped"],
+      ["zones", "skipped"],
+      ["d1", "skipped"],
+      ["workers", "skipped"],
+      ["deployments", "skipped"],
+    ]);
+  });
+
+  it("asks for the token, accounts, D1 databases and scripts at once when the account id is known", async () => {
+    fake = await startFakeCloudflare(account(), {}, { delayMs: 100 });
+    const found = await new DomainDiscovery({ client: client(fake) }).discoverAccount({
+      hostnames: ["api.greatidude.com"],
+      accountId: ACCOUNT_ID,
+    });
+    expect(found.steps).toMatchObject({ token: "ok", accounts: "ok", zones: "ok", d1: "ok", workers: "ok" });
+    // Each answer takes 100 ms, so calls made one after another are never in flight together.
+    expect(fake.maxConcurrent).toBeGreaterThanOrEqual(4);
   });
 
   it("needs a client for the account, not for the disk", async () => {

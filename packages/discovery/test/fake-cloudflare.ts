@@ -29,6 +29,8 @@ export interface FakeCloudflare {
   authorizations: string[];
   state: FakeAccountState;
   failures: FakeFailures;
+  /** The most requests in flight at once (observable with `delayMs`). */
+  readonly maxConcurrent: number;
   close(): Promise<void>;
 }
 
@@ -58,14 +60,24 @@ const ok = (result: unknown, list = false) => ({
 export async function startFakeCloudflare(
   state: FakeAccountState,
   failures: FakeFailures = {},
+  options: { delayMs?: number } = {},
 ): Promise<FakeCloudflare> {
   const requests: string[] = [];
+  let inFlight = 0;
+  let maxConcurrent = 0;
   const authorizations: string[] = [];
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    maxConcurrent = Math.max(maxConcurrent, inFlight);
+    res.on("close", () => inFlight--);
+    if (options.delayMs) setTimeout(() => handle(req, res), options.delayMs);
+    else handle(req, res);
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const path = url.pathname.replace(/^\/client\/v4/, "");
     requests.push(`${req.method} ${path}${url.search}`);
@@ -120,7 +132,7 @@ export async function startFakeCloudflare(
       messages: [],
       result: null,
     });
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -129,6 +141,9 @@ export async function startFakeCloudflare(
     authorizations,
     state,
     failures,
+    get maxConcurrent() {
+      return maxConcurrent;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

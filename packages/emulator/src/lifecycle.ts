@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -144,7 +145,11 @@ function daemonEntry(): { file: string; execArgv: string[] } {
       execArgv: ["--conditions=@lego/source", "--disable-warning=ExperimentalWarning"],
     };
   }
-  return { file: fileURLToPath(new URL("./daemon.js", here)), execArgv: [] };
+  // Next to this file in the package's own dist; bundled into an app (the lego CLI bundles this
+  // module), found through the package's `./daemon` export from where the app is installed.
+  const sibling = fileURLToPath(new URL("./daemon.js", here));
+  if (existsSync(sibling)) return { file: sibling, execArgv: [] };
+  return { file: fileURLToPath(import.meta.resolve("@lego/emulator/daemon")), execArgv: [] };
 }
 
 async function addZones(info: LocalCloudInfo, zones: readonly string[]): Promise<void> {

@@ -97,9 +97,13 @@ export const deployCommand = defineCommand({
         liveTimeoutMs: liveTimeoutS * 1000,
       },
     );
+    // Made before the cloud is opened: it looks up who is deploying (`git config`) meanwhile.
+    const auditor = args.dryRun
+      ? undefined
+      : new DeploymentAuditor({ root: portfolio.root, clock: ctx.clock, redactor: ctx.redactor });
     const cloud = await openCloud(ctx, portfolio.root, portfolio);
     try {
-      if (args.dryRun) {
+      if (args.dryRun || !auditor) {
         const dry = await describeDryRun(plan, {
           client: cloud.client,
           wrangler: cloud.wrangler,
@@ -129,11 +133,6 @@ export const deployCommand = defineCommand({
         const journal = await createRunJournal({
           root: portfolio.root,
           now: () => new Date(ctx.clock.now()),
-        });
-        const auditor = new DeploymentAuditor({
-          root: portfolio.root,
-          clock: ctx.clock,
-          redactor: ctx.redactor,
         });
         const hooks = await deployHooks(ctx, portfolio, cloud, plan, journal, auditor);
         const tasks = ctx.ui.tasks();
