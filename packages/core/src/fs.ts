@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ExitCode, LegoError } from "./errors.ts";
+import { randomHex } from "./random.ts";
 
 export interface WriteFileAtomicOptions {
   /** File mode, e.g. 0o600 for secrets. Applied before the rename, so the file is never readable by others. */
@@ -19,7 +19,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomHex(4)}.tmp`);
   const handle = await open(tmp, "w", options.mode ?? 0o644);
   try {
     await handle.writeFile(data);

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LegoError } from "./errors.ts";
+import { randomHex } from "./random.ts";
 
 /** One line of a run's journal. `type` says what happened; the rest is its data (never a secret). */
 export interface JournalEvent {
@@ -20,7 +20,7 @@ export function portfolioStateDir(root: string): string {
 export function createRunId(now: Date = new Date()): string {
   const iso = now.toISOString();
   const stamp = `${iso.slice(0, 10).replaceAll("-", "")}-${iso.slice(11, 19).replaceAll(":", "")}`;
-  return `${stamp}-${randomBytes(3).toString("hex")}`;
+  return `${stamp}-${randomHex(3)}`;
 }
 
 export interface RunJournal {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /**
  * The contract between the local cloud (`@lego/emulator`, which writes it) and everything that
@@ -7,8 +7,8 @@ import { z } from "zod";
  */
 export const localCloudInfoSchema = z.object({
   /** Process id of the background local cloud. */
-  pid: z.number().int(),
-  port: z.number().int(),
+  pid: z.int(),
+  port: z.int(),
   /** e.g. http://127.0.0.1:8787/client/v4 */
   apiBaseUrl: z.string(),
   /** The bearer token the local cloud accepts. Local only, still never printed. */

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { ConflictError } from "./errors.ts";
+import { randomHex } from "./random.ts";
 
 /** What a lock file holds: enough to tell who holds it and whether they are still alive. */
 export interface LockInfo {
@@ -62,7 +62,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
   };
   await mkdir(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
-    const draft = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    const draft = `${path}.${process.pid}.${randomHex(4)}.tmp`;
     try {
       await writeFile(draft, `${JSON.stringify(info)}\n`, { mode: 0o644 });
       await link(draft, path);

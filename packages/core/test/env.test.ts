@@ -26,6 +26,14 @@ describe("readEnv", () => {
       expect.objectContaining({ hint: expect.stringContaining("true, false") }),
     );
     expect(() => readEnv({ LEGO_LOCAL_PORT: "70000" })).toThrowError(/LEGO_LOCAL_PORT/);
+    expect(readEnv({ LEGO_DEBUG: " TRUE " }).LEGO_DEBUG).toBe(true);
+    expect(readEnv({ LEGO_DEBUG: "no" }).LEGO_DEBUG).toBe(false);
+    expect(() => readEnv({ CLOUDFLARE_API_BASE_URL: "ftp://api.example/client/v4" })).toThrowError(
+      /CLOUDFLARE_API_BASE_URL/,
+    );
+    expect(readEnv({ CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:1/client/v4" }).CLOUDFLARE_API_BASE_URL).toBe(
+      "http://127.0.0.1:1/client/v4",
+    );
   });
 
   it("parses ports as digits only, and a token of only spaces is no token", () => {

@@ -58,8 +58,12 @@ interface PortfolioIndex {
   patterns: string[];
   configFile?: string | undefined;
   configStamps: InputStamp[];
+  /** Sorted by service name, as `Portfolio.services`. */
   services: CachedService[];
   skipped: Portfolio["skipped"];
+  /** What the services assemble into, served as is when nothing changed. */
+  graph: Portfolio["graph"];
+  externalBindings: Portfolio["externalBindings"];
 }
 
 const toPosix = (path: string): string => path.split(sep).join("/");
@@ -126,7 +130,9 @@ async function readLegoConfig(
 }
 
 function serviceInputPaths(serviceDir: string): string[] {
-  return [serviceDir, join(serviceDir, "src"), join(serviceDir, "src", "config")];
+  // The folders where a config file can appear (a wrangler config, a domain config). `src/config` is
+  // stamped even when missing, which also covers `src` appearing with it.
+  return [serviceDir, join(serviceDir, "src", "config")];
 }
 
 /**
@@ -468,16 +474,32 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
       : reusable.size > 0
         ? { cache: "partial", rescanned: fresh.services.length }
         : { cache: "miss", rescanned: fresh.services.length };
+  // Nothing changed: the cached assembly (sorted services, dependency graph) is the answer.
+  if (unchanged && cached.graph && cached.externalBindings) {
+    return {
+      root,
+      ...(legoConfig.file ? { configFile: legoConfig.file } : {}),
+      patterns: legoConfig.patterns,
+      services: cached.services.map((e) => e.service),
+      graph: cached.graph,
+      externalBindings: cached.externalBindings,
+      skipped,
+      source: state,
+    };
+  }
   const portfolio = assemble(root, legoConfig, entries, skipped, state);
 
-  if (cache && indexFile && state.cache !== "hit") {
+  if (cache && indexFile) {
+    const byName = new Map(entries.map((e) => [e.service.name, e]));
     const index: PortfolioIndex = {
       root,
       patterns: legoConfig.patterns,
       ...(legoConfig.file ? { configFile: legoConfig.file } : {}),
       configStamps,
-      services: entries,
+      services: portfolio.services.map((s) => byName.get(s.name)!),
       skipped,
+      graph: portfolio.graph,
+      externalBindings: portfolio.externalBindings,
     };
     try {
       await cache.writeEntry(indexFile, PORTFOLIO_ENTRY, index, [], Number.MAX_SAFE_INTEGER);

@@ -221,6 +221,9 @@ describe("scanPortfolio cache", () => {
     const warm = await scanPortfolio({ root });
     expect(warm.source).toEqual({ cache: "hit", rescanned: 0 });
     expect(warm.services).toEqual(cold.services);
+    // A hit serves the stored assembly: the same graph, order and external bindings.
+    expect(warm.graph).toEqual(cold.graph);
+    expect(warm.externalBindings).toEqual(cold.externalBindings);
 
     // A file a domain config imports counts as an input.
     await writeFile(

@@ -3,17 +3,14 @@
 import { resolve } from "node:path";
 import { acquireLock, createRunJournal, portfolioStateDir, type RunJournal, UsageError } from "@lego/core";
 import type { PortfolioService } from "@lego/discovery";
-import {
+// Types only: the library (and node:crypto with it) loads when a secrets command runs, not with the CLI.
+import type {
   EnhancedSecretManager,
-  parseCustomSecret,
-  parseSecretTypes,
-  type SecretListing,
-  type SecretSpec,
-  type SecretsDiff,
-  type SecretsResult,
-  type SecretsScope,
-  secretsScopeFor,
-  secretsScopesFor,
+  SecretListing,
+  SecretSpec,
+  SecretsDiff,
+  SecretsResult,
+  SecretsScope,
 } from "@lego/secrets";
 import { type CommandContext, defineCommand, defineGroup } from "../framework/define.ts";
 import type { Ui } from "../framework/ui.ts";
@@ -141,6 +138,7 @@ async function secretsRun(
     const auditor = new DeploymentAuditor({ root: located.root, redactor: ctx.redactor, clock: ctx.clock });
     const wired = options.connect ? await connect(ctx) : undefined;
     runner = wired?.runner;
+    const { EnhancedSecretManager } = await import("@lego/secrets");
     const manager = new EnhancedSecretManager({
       vault,
       reader: wired?.reader,
@@ -206,7 +204,8 @@ function renderResult(result: SecretsResult & { runId?: string }, ui: Ui): void 
   if (result.unchanged.length > 0) ui.print(ui.style("dim", `  unchanged: ${result.unchanged.join(", ")}`));
 }
 
-function specsFrom(types: string[], custom: string[]): SecretSpec[] {
+async function specsFrom(types: string[], custom: string[]): Promise<SecretSpec[]> {
+  const { parseCustomSecret, parseSecretTypes } = await import("@lego/secrets");
   return [...(types.length > 0 ? parseSecretTypes(types) : []), ...custom.map(parseCustomSecret)];
 }
 
@@ -244,8 +243,9 @@ export const secretsGenerateCommand = defineCommand({
     reveal: { type: "boolean", description: "Print the values (only on a terminal)" },
   },
   async run(ctx, args) {
+    const { secretsScopeFor } = await import("@lego/secrets");
     assertReveal(ctx, args.reveal);
-    const specs = specsFrom(args.types, args.custom);
+    const specs = await specsFrom(args.types, args.custom);
     const located = await locate(ctx, args, args.persist || args.push);
     if (!located) {
       // No service: the seed's bare generator. Values go nowhere but the terminal.
@@ -263,6 +263,7 @@ export const secretsGenerateCommand = defineCommand({
           hint: "Pass --types jwt,api-keys,… or --custom NAME:LENGTH.",
         });
       }
+      const { EnhancedSecretManager } = await import("@lego/secrets");
       const manager = new EnhancedSecretManager();
       const generated = manager.generateSecrets(specs);
       return {
@@ -322,6 +323,7 @@ export const secretsPushCommand = defineCommand({
     reveal: { type: "boolean", description: "Print the values (only on a terminal)" },
   },
   async run(ctx, args) {
+    const { secretsScopeFor } = await import("@lego/secrets");
     assertReveal(ctx, args.reveal);
     const located = (await locate(ctx, args)) as Located;
     const scope = secretsScopeFor(located.service, requireEnv(located, "push"));
@@ -348,6 +350,7 @@ export const secretsRotateCommand = defineCommand({
     reveal: { type: "boolean", description: "Print the new value (only on a terminal)" },
   },
   async run(ctx, args) {
+    const { secretsScopeFor } = await import("@lego/secrets");
     assertReveal(ctx, args.reveal);
     const located = (await locate(ctx, args)) as Located;
     const scope = secretsScopeFor(located.service, requireEnv(located, "rotate"));
@@ -377,6 +380,7 @@ export const secretsSyncCommand = defineCommand({
     yes: { type: "boolean", alias: "y", description: "Do not ask for confirmation" },
   },
   async run(ctx, args) {
+    const { secretsScopeFor } = await import("@lego/secrets");
     const located = (await locate(ctx, args)) as Located;
     if (args.from === args.to) {
       throw new UsageError({
@@ -411,6 +415,7 @@ export const secretsListCommand = defineCommand({
   },
   args: serviceArgs,
   async run(ctx, args): Promise<SecretsListResult> {
+    const { EnhancedSecretManager, secretsScopeFor } = await import("@lego/secrets");
     const located = (await locate(ctx, args)) as Located;
     const scope = secretsScopeFor(located.service, requireEnv(located, "list"));
     const vault = await ctx.vault();
@@ -448,6 +453,7 @@ export const secretsDiffCommand = defineCommand({
   },
   args: serviceArgs,
   async run(ctx, args): Promise<SecretsDiffResult> {
+    const { EnhancedSecretManager, secretsScopesFor } = await import("@lego/secrets");
     const located = (await locate(ctx, args)) as Located;
     const scopes: SecretsScope[] = secretsScopesFor(located.service, located.env ? [located.env] : []);
     const { reader } = await connect(ctx);

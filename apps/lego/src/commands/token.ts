@@ -2,7 +2,7 @@
 // the API (@lego/cloudflare). The token is never printed, never in a result, never in argv.
 
 import type { Target } from "@lego/cloudflare";
-import { describeToken, normalizeToken, type TokenReport, vaultPath } from "@lego/secrets";
+import type { TokenReport } from "@lego/secrets";
 import { type CommandContext, defineCommand, defineGroup } from "../framework/define.ts";
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -37,6 +37,7 @@ export const tokenSetCommand = defineCommand({
       ? await readAll(input)
       : await ctx.prompter.password({ message: "Cloudflare API token", flag: "--stdin" });
     ctx.redactor.add(raw.trim());
+    const { normalizeToken } = await import("@lego/secrets");
     const token = normalizeToken(raw);
     const vault = await ctx.vault();
     await vault.setToken(token);
@@ -75,6 +76,7 @@ export const tokenStatusCommand = defineCommand({
       clock: ctx.clock,
       signal: ctx.signal,
     });
+    const { describeToken } = await import("@lego/secrets");
     const report = await describeToken({ client, source: target.tokenSource, signal: ctx.signal });
     return { ...report, target: target.kind, vault: { path: vault.path, exists: await vault.exists() } };
   },
@@ -109,6 +111,7 @@ export const tokenClearCommand = defineCommand({
     },
   },
   async run(ctx, args) {
+    const { vaultPath } = await import("@lego/secrets");
     const path = vaultPath(ctx.legoHome);
     const vault = await ctx.vault();
     if (args.force) return { cleared: await vault.destroy(), deletedVault: true, vault: path };
