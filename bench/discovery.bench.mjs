@@ -6,6 +6,8 @@
 //   scan cold  scanPortfolio() with no .lego/cache (every config parsed, every domain config evaluated)
 //   scan warm  scanPortfolio() with the cache (one index file + a stat of each input)
 //   list cold / list warm  the built CLI, `lego list --json --root <dir>`, when apps/lego is built
+//   floor      no CLI: Node reads a document as big as the cache, stats as many paths as the cache
+//              validates and writes the output; what any warm `list --json` costs on this machine
 // Targets: cold < 3 s, warm < 200 ms (wall clock of the whole process). Figures printed against them
 // and against the baseline.
 // Run: node bench/discovery.bench.mjs [count]  (needs `pnpm --filter @lego/discovery build`; turbo's bench does it)
@@ -175,6 +177,29 @@ try {
     };
     rows.push(measure("list --json cold", true, listArgs, listCheck("miss")));
     rows.push(measure("list --json warm", false, listArgs, listCheck("hit")));
+    // The floor of any warm `list --json` on this machine, without the CLI: Node starts, reads and
+    // parses a document as big as the cache, stats as many paths as the cache validates (the service
+    // folder, src/config, the wrangler and domain config of each service), and writes the output.
+    const lastOutput = join(root, "last-list.json");
+    writeFileSync(lastOutput, readFileSync(outFile));
+    const floorScript = `
+      import { readFileSync, readdirSync, statSync, writeSync } from "node:fs";
+      const root = ${JSON.stringify(root)};
+      const dirs = readdirSync(root + "/services", { withFileTypes: true }).filter((d) => d.isDirectory());
+      const doc = JSON.parse(readFileSync(${JSON.stringify(lastOutput)}, "utf8"));
+      let same = true;
+      for (const s of doc.data.services) {
+        for (const p of [s.path, s.path + "/src/config", root + "/" + s.wranglerConfigFile, root + "/" + s.domainConfigFile]) {
+          if (!statSync(p, { throwIfNoEntry: false })) same = false;
+        }
+      }
+      writeSync(1, JSON.stringify({ ok: same, data: doc.data }) + "\\n");
+    `;
+    rows.push(
+      measure("floor (no CLI)", false, ["--input-type=module", "-e", floorScript], (out) => {
+        if (!JSON.parse(out).ok) throw new Error("floor: a stat failed");
+      }),
+    );
   } else {
     console.log("(apps/lego is not built: timing scanPortfolio only)");
   }
@@ -184,9 +209,18 @@ try {
   for (const r of rows) {
     const cold = r.label.includes("cold");
     const target = cold ? TARGET_COLD_MS : TARGET_WARM_MS;
-    const verdict = r.ms <= target ? "ok" : "MISSED";
+    // The targets are the issue's, for `lego list --json`; the other rows explain its figure.
+    const graded = r.label.startsWith("list");
+    const verdict = !graded ? "(reference)" : r.ms <= target ? "ok" : "MISSED";
     console.log(
-      `${r.label.padEnd(18)} ${fmt(r.ms).padStart(8)}  ${(r.inner === undefined ? "-" : fmt(r.inner)).padStart(10)}  ${`${(((r.inner ?? r.ms) * 1000) / COUNT).toFixed(0)} µs`.padStart(11)}  ${(r.ms / baseline).toFixed(1).padStart(10)}  < ${fmt(target)} ${verdict}`,
+      `${r.label.padEnd(18)} ${fmt(r.ms).padStart(8)}  ${(r.inner === undefined ? "-" : fmt(r.inner)).padStart(10)}  ${`${(((r.inner ?? r.ms) * 1000) / COUNT).toFixed(0)} µs`.padStart(11)}  ${(r.ms / baseline).toFixed(1).padStart(10)}  ${graded ? `< ${fmt(target)} ` : ""}${verdict}`,
+    );
+  }
+  const warm = rows.find((r) => r.label === "list --json warm");
+  const floor = rows.find((r) => r.label === "floor (no CLI)");
+  if (warm && floor) {
+    console.log(
+      `list --json warm is ${(warm.ms / floor.ms).toFixed(2)}x the floor (+${fmt(warm.ms - floor.ms)}: the CLI's own start, scan and output)`,
     );
   }
 } finally {

@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from "node:fs";
-import { join, relative, resolve, sep } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type Clock, createNullLogger, type Logger, UsageError } from "@lego/core";
 import type { DomainConfig } from "@lego/runtime";
-import { ConfigurationCacheManager, type InputStamp, inputsUnchanged, stampInputs } from "./cache.ts";
+import { ConfigurationCacheManager, type InputStamp, stampInputs } from "./cache.ts";
 import { DOMAIN_CONFIG_FILES, readDomainConfigExports } from "./domain-config.ts";
 import { expandFolderGlobs } from "./glob.ts";
 import { buildDependencyGraph, type DependencyEdge } from "./graph.ts";
@@ -46,10 +46,38 @@ export interface ScanPortfolioOptions {
 
 const PORTFOLIO_ENTRY = "portfolio-index";
 
+/**
+ * A file or folder a cached service was read from, compact (the index holds ~4 per service, and a warm
+ * scan reads them all): `[path relative to the root, mtimeMs, size]`, or `[path]` when it was missing.
+ */
+type IndexStamp = [path: string, mtimeMs: number, size: number] | [path: string];
+
+function packStamps(root: string, stamps: readonly InputStamp[]): IndexStamp[] {
+  return stamps.map((stamp) => {
+    const rel = relative(root, stamp.path);
+    return "missing" in stamp ? [rel] : [rel, stamp.mtimeMs, stamp.size];
+  });
+}
+
+/** True when every stamped path still has the same mtime and size (or is still missing). */
+function stampsUnchanged(root: string, stamps: readonly IndexStamp[]): boolean {
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  for (const [path, mtimeMs, size] of stamps) {
+    // Concatenation rather than join(): thousands of paths, and the OS resolves any `..` itself.
+    const stat = statSync(isAbsolute(path) ? path : prefix + path, { throwIfNoEntry: false });
+    if (mtimeMs === undefined) {
+      if (stat) return false;
+    } else if (!stat || stat.mtimeMs !== mtimeMs || stat.size !== size) {
+      return false;
+    }
+  }
+  return true;
+}
+
 interface CachedService {
   dir: string;
   scannedAt: number;
-  stamps: InputStamp[];
+  stamps: IndexStamp[];
   service: PortfolioService;
 }
 
@@ -57,7 +85,7 @@ interface PortfolioIndex {
   root: string;
   patterns: string[];
   configFile?: string | undefined;
-  configStamps: InputStamp[];
+  configStamps: IndexStamp[];
   /** Sorted by service name, as `Portfolio.services`. */
   services: CachedService[];
   skipped: Portfolio["skipped"];
@@ -318,7 +346,7 @@ async function readServices(
     services.push({
       dir: item.dir,
       scannedAt: now,
-      stamps: item.stamps,
+      stamps: packStamps(root, item.stamps),
       service: buildService(root, item.dir, item.wrangler, domain, domainFile, others),
     });
   }
@@ -434,12 +462,12 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
   const now = cache?.now() ?? options.clock?.now() ?? Date.now();
 
   let legoConfig: { file?: string; patterns: string[] };
-  let configStamps: InputStamp[];
-  if (cached && cached.root === root && inputsUnchanged(cached.configStamps)) {
+  let configStamps: IndexStamp[];
+  if (cached && cached.root === root && stampsUnchanged(root, cached.configStamps)) {
     legoConfig = { ...(cached.configFile ? { file: cached.configFile } : {}), patterns: cached.patterns };
     configStamps = cached.configStamps;
   } else {
-    configStamps = stampInputs(configStampPaths);
+    configStamps = packStamps(root, stampInputs(configStampPaths));
     legoConfig = await readLegoConfig(root, loader);
   }
   const dirs = await expandFolderGlobs(root, legoConfig.patterns);
@@ -448,7 +476,7 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
   if (cached && cached.root === root && cached.patterns.join("\n") === legoConfig.patterns.join("\n")) {
     const ttl = cache!.ttlMs;
     for (const entry of cached.services) {
-      if (now - entry.scannedAt <= ttl && inputsUnchanged(entry.stamps)) reusable.set(entry.dir, entry);
+      if (now - entry.scannedAt <= ttl && stampsUnchanged(root, entry.stamps)) reusable.set(entry.dir, entry);
     }
   }
   const toRead = dirs.filter((dir) => !reusable.has(dir));
