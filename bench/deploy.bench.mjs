@@ -119,9 +119,12 @@ try {
     `  lego deploy --no-tests --validation basic  ${b.toFixed(0)} ms   ratio ${(b / w).toFixed(2)}x`,
   );
   console.log(
-    "  lego's extra: CLI start, the cloudflare SDK's import (~0.35-0.45 s: it loads every API resource),",
+    "  lego's extra: a second Node start (lego, then wrangler), the CLI's bundle, the portfolio scan, the",
   );
-  console.log("  portfolio scan, lock, rollback point, journal/audit/report, wait until live");
+  console.log(
+    "  target check, standard validation (the API calls at once), the lock, journal, audit and report, and",
+  );
+  console.log("  the wait until the new version answers");
 } finally {
   await cloud.close();
   await rm(work, { recursive: true, force: true });

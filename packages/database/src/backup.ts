@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { LegoError, portfolioStateDir, readJsonFile, writeJsonAtomic } from "@lego/core";
-import { z } from "zod";
+// zod/mini: the same checks, tree-shakable (the lego CLI loads this module on every deploy).
+import * as z from "zod/mini";
 import { type DatabaseContext, type ResolvedContext, resolveContext } from "./context.ts";
 import type { D1Target } from "./ports.ts";
 import { summarizeDump } from "./sql.ts";
@@ -24,20 +25,20 @@ export const backupManifestSchema = z.object({
   /** The dump's file name, beside the manifest. */
   file: z.string(),
   createdAt: z.string(),
-  bytes: z.number().int(),
+  bytes: z.int(),
   /** sha256 (hex) of the dump file; checked before every restore. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   /** Rows per user table, counted from the dump; a restore must reproduce them. */
-  rowCounts: z.record(z.string(), z.number().int()),
+  rowCounts: z.record(z.string(), z.int()),
   /** Tables whose rows the dump inserts with `INSERT … SELECT` (not countable from the text). */
-  uncounted: z.array(z.string()).default([]),
+  uncounted: z._default(z.array(z.string()), []),
   /** The migrations the database had applied when the backup was taken. */
   migrations: z.array(z.string()),
   /** The Time Travel bookmark of the database just before the export, when the target has one. */
-  bookmark: z.string().optional(),
+  bookmark: z.optional(z.string()),
   reason: z.enum(["manual", "pre-migrate", "pre-restore", "pre-deploy"]),
-  runId: z.string().optional(),
-  target: z.string().optional(),
+  runId: z.optional(z.string()),
+  target: z.optional(z.string()),
 });
 /** A backup's manifest. */
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
