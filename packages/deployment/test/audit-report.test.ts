@@ -12,6 +12,7 @@ import {
   type RunReport,
   readRunReport,
   renderReportMarkdown,
+  resolveActor,
   writeRunReport,
 } from "../src/index.ts";
 
@@ -70,6 +71,33 @@ const report: RunReport = {
 };
 
 describe("DeploymentAuditor", () => {
+  it("names the git user of the portfolio (its own config winning over the global one), else the OS user", async () => {
+    const repo = await mkdtemp(join(tmpdir(), "lego-actor-"));
+    await exec("git", ["init", "-q"], { cwd: repo });
+    await exec("git", ["config", "user.name", "Ada Lovelace"], { cwd: repo });
+    await exec("git", ["config", "user.email", "ada@example.com"], { cwd: repo });
+    expect(await resolveActor(repo)).toBe("Ada Lovelace <ada@example.com>");
+    // No git repository and no global config (HOME elsewhere): the OS user.
+    const plain = await mkdtemp(join(tmpdir(), "lego-actor-plain-"));
+    const home = process.env.HOME;
+    const xdg = process.env.XDG_CONFIG_HOME;
+    process.env.HOME = plain;
+    process.env.XDG_CONFIG_HOME = plain;
+    try {
+      const who = await resolveActor(plain);
+      expect(who).not.toContain("<");
+      expect(who.length).toBeGreaterThan(0);
+    } finally {
+      process.env.HOME = home;
+      if (xdg === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = xdg;
+    }
+    // The auditor starts the lookup when it is made and stamps every event with it.
+    const auditor = new DeploymentAuditor({ root: repo });
+    const event = await auditor.record({ runId: "r0", action: "run.started" });
+    expect(event.who).toBe("Ada Lovelace <ada@example.com>");
+  });
+
   it("appends events with who and when, and filters them", async () => {
     const root = await mkdtemp(join(tmpdir(), "lego-audit-"));
     const clock = createManualClock(Date.parse("2026-11-25T05:00:00Z"));
