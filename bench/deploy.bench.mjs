@@ -21,7 +21,7 @@ const { startLocalCloud } = await import("@lego/emulator");
 const require = createRequire(import.meta.url);
 const wranglerCli = join(dirname(require.resolve("wrangler/package.json")), "wrangler-dist/cli.js");
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const work = await mkdtemp(join(tmpdir(), "lego-bench-deploy-"));
 const root = join(work, "portfolio");
 const service = join(root, "services", "hello");
