@@ -107,6 +107,12 @@ export interface DiscoverAccountOptions {
   scripts?: readonly string[] | undefined;
   /** Use this account instead of the client's (configured, or the only one the token sees). */
   accountId?: string | undefined;
+  /**
+   * Leave out an account-wide list the caller does not need: `{ d1: false }` (every D1 database) or
+   * `{ workers: false }` (every Worker script). Each can be many pages on a large account. A step left
+   * out stays `skipped`, without a warning.
+   */
+  lists?: { d1?: boolean | undefined; workers?: boolean | undefined } | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -275,11 +281,13 @@ export class DomainDiscovery {
       hostnames.length > 0
         ? accountIdCall.then((id) => settle(this.findZones(client, hostnames, id, signal)))
         : undefined;
+    const wantD1 = options.lists?.d1 !== false;
+    const wantWorkers = options.lists?.workers !== false;
     const d1Call = accountIdCall.then((id) =>
-      id ? settle(client.listD1Databases(undefined, { accountId: id, signal })) : undefined,
+      id && wantD1 ? settle(client.listD1Databases(undefined, { accountId: id, signal })) : undefined,
     );
     const workersCall = accountIdCall.then((id) =>
-      id ? settle(client.listWorkerScripts({ accountId: id, signal })) : undefined,
+      id && wantWorkers ? settle(client.listWorkerScripts({ accountId: id, signal })) : undefined,
     );
 
     let tokenInvalid = false;
@@ -322,7 +330,7 @@ export class DomainDiscovery {
     }
 
     const [d1, workers] = await Promise.all([d1Call, workersCall]);
-    if (!accountId || !d1 || !workers) {
+    if (!accountId) {
       const why =
         result.accounts && result.accounts.length > 1
           ? `the token sees ${result.accounts.length} accounts; set CLOUDFLARE_ACCOUNT_ID to pick one`
@@ -333,20 +341,20 @@ export class DomainDiscovery {
       return result;
     }
 
-    if (d1.ok) {
+    if (d1?.ok) {
       result.d1Databases = d1.value.map((d) => ({ uuid: d.uuid, name: d.name }));
       result.steps.d1 = "ok";
-    } else {
+    } else if (d1) {
       fail("d1", d1.error);
     }
 
-    if (workers.ok) {
+    if (workers?.ok) {
       result.workers = workers.value.map((s) => ({
         script: s.id,
         ...(s.modified_on ? { modifiedOn: s.modified_on } : {}),
       }));
       result.steps.workers = "ok";
-    } else {
+    } else if (workers) {
       fail("workers", workers.error);
     }
 

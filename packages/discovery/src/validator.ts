@@ -707,8 +707,21 @@ export class DeploymentValidator {
       const env = services.find((s) => s.name === t.service)?.environments[t.environment];
       for (const h of env?.hostnames ?? []) hostnames.add(h);
     }
+    // The account-wide lists only when a check reads them: D1 databases for services that bind one,
+    // Worker scripts for services that bind another Worker.
+    const envs = targets.flatMap((t) => {
+      const env = services.find((s) => s.name === t.service)?.environments[t.environment];
+      return env ? [env] : [];
+    });
     const discovery = new DomainDiscovery({ client: this.client, portfolio, logger: this.logger });
-    return discovery.discoverAccount({ hostnames: [...hostnames], ...(signal ? { signal } : {}) });
+    return discovery.discoverAccount({
+      hostnames: [...hostnames],
+      lists: {
+        d1: envs.some((e) => e.d1Databases.length > 0),
+        workers: envs.some((e) => e.serviceBindings.length > 0),
+      },
+      ...(signal ? { signal } : {}),
+    });
   }
 
   private async comprehensiveChecks(

@@ -388,6 +388,23 @@ describe("DeploymentValidator against an API server", () => {
     expect(prod.level).toBe("standard");
     expect(prod.ok).toBe(true);
     expect(JSON.stringify([report, both, prod])).not.toContain("t0k3n-value");
+    // The services bind a Worker but no D1 database: the scripts are listed, the databases never.
+    expect(fake.requests.some((r) => r.startsWith(`GET /accounts/${ACCOUNT_ID}/workers/scripts`))).toBe(true);
+    expect(fake.requests.some((r) => r.includes("/d1/database"))).toBe(false);
+
+    // auth alone binds nothing: neither account-wide list is read, and no warning says so.
+    fake.requests.length = 0;
+    const alone = await validator.validateDeployment({
+      portfolio: p,
+      services: ["auth"],
+      environment: "staging",
+      level: "standard",
+    });
+    expect(alone.ok).toBe(true);
+    expect(alone.account?.warnings).toEqual([]);
+    expect(fake.requests.some((r) => r.includes("/workers/scripts") || r.includes("/d1/database"))).toBe(
+      false,
+    );
   });
 
   it("standard: an invalid token fails with exit 3", async () => {
