@@ -107,12 +107,17 @@ export async function openCloud(ctx: CommandContext, cwd: string, portfolio?: Po
   // ctx.target() registers the token with the redactor and prints the one-line target note.
   const target = (await ctx.target()) as Target;
   if (target.kind === "local" && portfolio) {
-    const [{ portfolioZones }, { localCloudUp }] = await Promise.all([
+    const [{ portfolioZones }, { addLocalCloudZones }] = await Promise.all([
       import("@lego/discovery"),
       import("@lego/emulator/lifecycle"),
     ]);
     const zones = portfolioZones(portfolio);
-    if (zones.length > 0) await localCloudUp({ legoHome: ctx.legoHome, zones });
+    // ctx.target() has just found (or started) the cloud: add what it lacks, nothing more.
+    if (zones.length > 0 && target.accountId)
+      await addLocalCloudZones(
+        { apiBaseUrl: target.apiBaseUrl, token: target.token, accountId: target.accountId },
+        zones,
+      );
   }
   const client = createCloudflareClient({
     token: target.token,

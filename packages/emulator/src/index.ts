@@ -12,6 +12,7 @@ export type { FaultDecision, FaultRule } from "./faults.ts";
 export { createPrng, FaultInjector } from "./faults.ts";
 export type { LocalCloudStatus, LocalCloudUpOptions } from "./lifecycle.ts";
 export {
+  addLocalCloudZones,
   ensureLocalCloud,
   localCloudDown,
   localCloudReset,

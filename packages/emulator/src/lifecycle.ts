@@ -152,7 +152,22 @@ function daemonEntry(): { file: string; execArgv: string[] } {
   return { file: fileURLToPath(import.meta.resolve("@lego/emulator/daemon")), execArgv: [] };
 }
 
-async function addZones(info: LocalCloudInfo, zones: readonly string[]): Promise<void> {
+/**
+ * Creates the zones the running local cloud lacks (each looked up first, so it is idempotent), without
+ * the start-up lock and health check of {@link localCloudUp}: for a caller that has just found the cloud
+ * running, e.g. the CLI seeding a portfolio's zones before a deploy.
+ */
+export async function addLocalCloudZones(
+  info: Pick<LocalCloudInfo, "apiBaseUrl" | "token" | "accountId">,
+  zones: readonly string[],
+): Promise<void> {
+  await addZones(info, zones);
+}
+
+async function addZones(
+  info: Pick<LocalCloudInfo, "apiBaseUrl" | "token" | "accountId">,
+  zones: readonly string[],
+): Promise<void> {
   for (const name of zones) {
     const res = await fetch(`${info.apiBaseUrl}/zones?name=${encodeURIComponent(name)}`, {
       headers: { authorization: `Bearer ${info.token}` },

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "@lego/core";
 import { createNullLogger, ExitCode, InterruptedError, LegoError, UsageError } from "@lego/core";
-import { execa } from "execa";
 import { INVALID_TOKEN_CF_CODES, type Redact, redactor } from "../errors.ts";
 import {
   findRecord,
@@ -271,7 +270,16 @@ function usage(message: string, hint?: string): UsageError {
  * const { versionId, targets } = await wrangler.deploy({ env: "staging" });
  * await wrangler.secretPut({ env: "staging", key: "API_KEY", value }); // value on stdin, never argv
  */
+/**
+ * execa, loaded on first use rather than with this module: it is ~100 modules (~30 ms to evaluate), and
+ * a runner is made before validation, whose API calls leave the process idle while it loads.
+ */
+let execaModule: Promise<typeof import("execa")> | undefined;
+const loadExeca = (): Promise<typeof import("execa")> => (execaModule ??= import("execa"));
+
 export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRunner {
+  // Start loading execa now; a failure surfaces where it is awaited, in run().
+  loadExeca().catch(() => {});
   const wranglerBin = options.wranglerBin ?? resolveWranglerBin();
   const nodePath = options.nodePath ?? process.execPath;
   const logger = options.logger ?? createNullLogger();
@@ -352,6 +360,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     if (signal?.aborted) throw new InterruptedError(`${command.join(" ")} was cancelled before it started`);
     logger.debug(`running ${command.join(" ")}`, { cwd });
+    const { execa } = await loadExeca();
     const started = Date.now();
     try {
       const result = await execa(nodePath, ["--no-warnings", wranglerBin, ...args], {
