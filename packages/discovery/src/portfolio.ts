@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { readdir, rm } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type Clock, createNullLogger, type Logger, UsageError } from "@lego/core";
 import type { DomainConfig } from "@lego/runtime";
 import { ConfigurationCacheManager, type InputStamp, stampInputs } from "./cache.ts";
@@ -531,6 +532,9 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
     };
     try {
       await cache.writeEntry(indexFile, PORTFOLIO_ENTRY, index, [], Number.MAX_SAFE_INTEGER);
+      // After an upgrade the index has a new file name; the old one (a few MB on a large portfolio)
+      // would never be read again. Looked for on a full miss only.
+      if (state.cache === "miss") await removeStaleIndexes(indexFile);
     } catch (error) {
       logger.warn("Could not write the discovery cache", {
         file: indexFile,
@@ -539,4 +543,16 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
     }
   }
   return portfolio;
+}
+
+/** Deletes `portfolio-index.*.json` files beside `current` left by an older cache format. */
+async function removeStaleIndexes(current: string): Promise<void> {
+  const dir = dirname(current);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const keep = basename(current);
+  await Promise.all(
+    names
+      .filter((n) => n !== keep && n.startsWith(`${PORTFOLIO_ENTRY}.`) && n.endsWith(".json"))
+      .map((n) => rm(join(dir, n), { force: true })),
+  );
 }

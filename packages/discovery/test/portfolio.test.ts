@@ -1,5 +1,6 @@
-import { readFile, rm, utimes, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { createManualClock } from "@lego/core";
 import { describe, expect, it } from "vitest";
 import { ConfigurationCacheManager, matchServices, resolveService, scanPortfolio } from "../src/index.ts";
@@ -270,6 +271,19 @@ describe("scanPortfolio cache", () => {
     expect((await scanPortfolio({ root, cache })).source.cache).toBe("hit");
     await clock.sleep(61_000);
     expect((await scanPortfolio({ root, cache })).source).toEqual({ cache: "miss", rescanned: 2 });
+  });
+
+  it("deletes an index left by an older cache format on the next full scan", async () => {
+    const root = await tempDir();
+    await writeTree(root, SEED_PORTFOLIO);
+    const cache = new ConfigurationCacheManager({ root });
+    const current = cache.pathFor("portfolio-index");
+    const old = join(dirname(current), "portfolio-index.5a349607.json");
+    await mkdir(dirname(current), { recursive: true });
+    await writeFile(old, JSON.stringify({ format: 1, id: "portfolio-index" }));
+    expect((await scanPortfolio({ root })).source.cache).toBe("miss");
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(current)).toBe(true);
   });
 
   it("treats a corrupt cache as a miss", async () => {

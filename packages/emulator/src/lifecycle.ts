@@ -161,13 +161,6 @@ export async function addLocalCloudZones(
   info: Pick<LocalCloudInfo, "apiBaseUrl" | "token" | "accountId">,
   zones: readonly string[],
 ): Promise<void> {
-  await addZones(info, zones);
-}
-
-async function addZones(
-  info: Pick<LocalCloudInfo, "apiBaseUrl" | "token" | "accountId">,
-  zones: readonly string[],
-): Promise<void> {
   for (const name of zones) {
     const res = await fetch(`${info.apiBaseUrl}/zones?name=${encodeURIComponent(name)}`, {
       headers: { authorization: `Bearer ${info.token}` },
@@ -196,7 +189,7 @@ export async function localCloudUp(
   try {
     const status = await localCloudStatus(options);
     if (status.running && status.info) {
-      if (options.zones?.length) await addZones(status.info, options.zones);
+      if (options.zones?.length) await addLocalCloudZones(status.info, options.zones);
       return { started: false, info: status.info };
     }
     const stateDir = localCloudStateDir(options.legoHome);
