@@ -9,7 +9,7 @@ import type { ApiReply, CloudServices, Presigned, RawReply } from "./api/context
 import { d1Routes, handlePresigned } from "./api/d1.ts";
 import { CfApiError, CfCode, type CfMessage } from "./api/envelope.ts";
 import { Router } from "./api/router.ts";
-import { workersRoutes } from "./api/workers.ts";
+import { workersRoutes } from "./api/workers/index.ts";
 import { TimeTravelStore } from "./d1/time-travel.ts";
 import { emulatorError } from "./errors.ts";
 import { FaultInjector, type FaultRule } from "./faults.ts";

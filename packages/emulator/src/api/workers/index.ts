@@ -1,0 +1,17 @@
+import type { Route } from "../router.ts";
+import { domainRoutes } from "./domains.ts";
+import { routeRoutes } from "./routes.ts";
+import { scriptRoutes } from "./scripts.ts";
+import { secretRoutes } from "./secrets.ts";
+import { settingsRoutes } from "./settings.ts";
+import { versionRoutes } from "./versions.ts";
+
+/** Workers endpoints: services, scripts, versions, deployments, settings, secrets, subdomains, routes, domains. */
+export const workersRoutes: Route[] = [
+  ...scriptRoutes,
+  ...settingsRoutes,
+  ...versionRoutes,
+  ...secretRoutes,
+  ...routeRoutes,
+  ...domainRoutes,
+];
