@@ -18,7 +18,7 @@ const direct = {
   "@lego/deployment": ["@lego/database", "@lego/secrets", "@lego/discovery"],
   "@lego/orchestration": ["@lego/deployment"],
   "create-lego-service": ["@lego/discovery", "@lego/runtime"],
-  lego: ["@lego/orchestration", "@lego/emulator", "create-lego-service", "@lego/runtime"],
+  "@lego/cli": ["@lego/orchestration", "@lego/emulator", "create-lego-service", "@lego/runtime"],
 };
 
 function closure(name, seen = new Set()) {
@@ -53,6 +53,9 @@ function sourceFiles(dir) {
 const importRe =
   /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^\s*import\s+["']([^"']+)["']/gm;
 const workspaceNames = new Set(Object.keys(direct));
+// Packages published as a bundle: what they bundle is a devDependency (apps/lego/tsup.config.ts), so
+// an import is declared when it is in devDependencies too.
+const bundles = new Set(["@lego/cli"]);
 
 for (const group of ["packages", "apps"]) {
   for (const dir of readdirSync(join(root, group))) {
@@ -71,6 +74,7 @@ for (const group of ["packages", "apps"]) {
     const declared = new Set([
       ...Object.keys(manifest.dependencies ?? {}),
       ...Object.keys(manifest.peerDependencies ?? {}),
+      ...(bundles.has(name) ? Object.keys(manifest.devDependencies ?? {}) : []),
     ]);
     for (const dep of declared) {
       if (workspaceNames.has(dep) && !allowed.has(dep)) {

@@ -11,8 +11,11 @@ import { defineLegoConfig } from "../../tsup.base.ts";
 // - wrangler: never imported, its CLI is spawned (resolved from @lego/cloudflare's runner).
 // - esbuild: a native binary behind its JS API. jiti: loads domain configs; kept as published.
 // - @lego/emulator (the cloud itself: Miniflare/workerd); its small lifecycle module is bundled.
-// - create-lego-service: reads its templates from its own folder.
 // - @inquirer/prompts: only on a terminal, loaded lazily; kept as published.
+// create-lego-service is bundled (its templates are code): as a dependency it would bring
+// @lego/discovery -> @lego/cloudflare -> the whole `cloudflare` SDK (~120 MB) into every install.
+// Whatever is bundled is a devDependency here, so a global install stays near wrangler's own size
+// (bench/install-size.bench.mjs).
 export default defineConfig(
   defineLegoConfig({
     entry: ["src/index.ts", "src/bin.ts", "src/bins/*.ts"],
@@ -20,8 +23,8 @@ export default defineConfig(
     noExternal: [
       /^@lego\/(core|cloudflare|discovery|database|secrets|deployment|orchestration|runtime)$/,
       // zod/mini only (what @lego/core validates the environment with, on every command). Classic `zod`
-      // (@lego/runtime's domain-config schema, @lego/database) stays external: bundled, it would share a
-      // chunk with zod/mini and put all of zod (~40 ms) back on every command's start.
+      // stays external: bundled, it would share a chunk with zod/mini and put all of zod (~40 ms) back on
+      // every command's start. zod is a dependency anyway: the library entry's types use zod/mini.
       /^zod\/mini$/,
       "cloudflare",
       "execa",
@@ -30,15 +33,12 @@ export default defineConfig(
       "smol-toml",
       // Starts, stops and seeds the local cloud; finds the daemon through @lego/emulator's exports.
       "@lego/emulator/lifecycle",
-    ],
-    external: [
-      "wrangler",
-      "esbuild",
-      "jiti",
-      /^@lego\/emulator$/,
       "create-lego-service",
-      "@inquirer/prompts",
     ],
+    external: ["wrangler", "esbuild", "jiti", /^@lego\/emulator$/, "@inquirer/prompts"],
+    // The library entry's types name the bricks' types (LegoEnv, Target, Vault): inline them, since
+    // the bricks are devDependencies of a published CLI.
+    dts: { resolve: [/^@lego\//] },
     // CommonJS inside an ESM bundle calls require() for Node's built-ins.
     banner: {
       js: 'import { createRequire as __legoCreateRequire } from "node:module"; const require = __legoCreateRequire(import.meta.url);',
