@@ -58,8 +58,18 @@ export async function pickServices(
   names: readonly string[],
   options: { all?: boolean; what: string },
 ): Promise<{ services: PortfolioService[]; environment?: string }> {
-  const { resolveService } = await import("@lego/discovery");
-  if (options.all) return { services: portfolio.services };
+  const { assertServicesReady, resolveService } = await import("@lego/discovery");
+  if (options.all && names.length > 0) {
+    throw new UsageError({
+      code: "ERR_BAD_FLAG",
+      message: `--all cannot be combined with service names (${names.join(", ")})`,
+      hint: `Name the services to ${options.what}, or pass --all alone for every service.`,
+    });
+  }
+  if (options.all) {
+    assertServicesReady(portfolio.services);
+    return { services: portfolio.services };
+  }
   if (names.length === 0) {
     const picked = await ctx.prompter.select({
       message: `Which service do you want to ${options.what}?`,
@@ -72,7 +82,9 @@ export async function pickServices(
           .join(", "),
       })),
     });
-    return { services: portfolio.services.filter((s) => s.name === picked) };
+    const services = portfolio.services.filter((s) => s.name === picked);
+    assertServicesReady(services);
+    return { services };
   }
   const resolved = names.map((n) => resolveService(portfolio, n));
   const pinned = [...new Set(resolved.map((r) => r.environment).filter((e): e is string => e !== undefined))];
@@ -83,10 +95,10 @@ export async function pickServices(
       hint: "Deploy one environment at a time, or name services rather than hostnames and pass --env.",
     });
   }
-  return {
-    services: [...new Map(resolved.map((r) => [r.service.name, r.service])).values()],
-    ...(pinned[0] ? { environment: pinned[0] } : {}),
-  };
+  const services = [...new Map(resolved.map((r) => [r.service.name, r.service])).values()];
+  // Configs that point to missing files (main, migrations_dir) stop here, named, before any cloud call.
+  assertServicesReady(services);
+  return { services, ...(pinned[0] ? { environment: pinned[0] } : {}) };
 }
 
 /** The target's API client and wrangler runner. Dispose when done. */
@@ -107,16 +119,20 @@ export async function openCloud(ctx: CommandContext, cwd: string, portfolio?: Po
   // ctx.target() registers the token with the redactor and prints the one-line target note.
   const target = (await ctx.target()) as Target;
   if (target.kind === "local" && portfolio) {
-    const [{ portfolioZones }, { addLocalCloudZones }] = await Promise.all([
+    const [{ portfolioZones }, { addLocalCloudZones, portfolioAdoption }] = await Promise.all([
       import("@lego/discovery"),
       import("@lego/emulator/lifecycle"),
     ]);
     const zones = portfolioZones(portfolio);
+    // The accounts and zone ids the domain configs name are adopted, so the portfolio deploys unchanged.
+    const adopted = portfolioAdoption(portfolio);
     // ctx.target() has just found (or started) the cloud: add what it lacks, nothing more.
-    if (zones.length > 0 && target.accountId)
+    if ((zones.length > 0 || adopted.accounts.length > 0 || adopted.d1.length > 0) && target.accountId)
       await addLocalCloudZones(
         { apiBaseUrl: target.apiBaseUrl, token: target.token, accountId: target.accountId },
-        zones,
+        [...zones, ...adopted.zones],
+        adopted.accounts,
+        adopted.d1,
       );
   }
   const client = createCloudflareClient({

@@ -36,3 +36,47 @@ describe("lego local up", () => {
     expect(r.error?.code).toBe("ERR_FLAG_VALUE");
   });
 });
+
+describe("lego local up --root", () => {
+  const ACCOUNT = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+  const ZONE = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  it("adopts the account and zone ids a seed-layout portfolio's domain configs name", async () => {
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    const root = join(legoHome, "portfolio");
+    const svc = join(root, "services", "shop");
+    await mkdir(join(svc, "src", "config"), { recursive: true });
+    await writeFile(
+      join(svc, "wrangler.jsonc"),
+      JSON.stringify({ name: "shop", main: "src/index.js", compatibility_date: "2025-09-01" }),
+    );
+    await writeFile(
+      join(svc, "src", "index.js"),
+      "export default { fetch() { return new Response('ok'); } };",
+    );
+    await writeFile(
+      join(svc, "src", "config", "domains.js"),
+      `export const domains = { shop: { name: "shop", accountId: "${ACCOUNT}", zoneId: "${ZONE}", domains: { production: "shop.example.shop" } } };\n`,
+    );
+    const env = { LEGO_HOME: legoHome, HOME: legoHome };
+    try {
+      const up = await run(["local", "up", "--port", "0", "--root", root, "--json"], { env });
+      expect(up.exitCode, up.stderr).toBe(0);
+      const { apiBaseUrl } = oneJson(up.stdout).data as { apiBaseUrl: string };
+      const { readFile } = await import("node:fs/promises");
+      const token = String(JSON.parse(await readFile(join(legoHome, "local", "server.json"), "utf8")).token);
+      const get = async (path: string) =>
+        (await (
+          await fetch(`${apiBaseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as {
+          result: Array<{ id: string; name: string; account?: { id: string } }>;
+        };
+      expect((await get("/accounts")).result.map((a) => a.id)).toContain(ACCOUNT);
+      expect((await get("/zones?name=example.shop")).result).toMatchObject([
+        { id: ZONE, name: "example.shop", account: { id: ACCOUNT } },
+      ]);
+      expect((await get(`/accounts/${ACCOUNT}/workers/scripts`)).result).toEqual([]);
+    } finally {
+      await run(["local", "down"], { env });
+    }
+  }, 60_000);
+});

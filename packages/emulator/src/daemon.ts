@@ -27,6 +27,7 @@ async function main(config: DaemonConfig): Promise<void> {
       port: config.port,
       host: config.host,
       zones: config.zones,
+      ...(config.accounts ? { accounts: config.accounts } : {}),
       d1Databases: config.d1Databases,
       faults: config.faults,
       seed: config.seed,

@@ -10,7 +10,7 @@ export { splitSqlStatements } from "./d1/split-sql.ts";
 export { EmulatorErrorCode } from "./errors.ts";
 export type { FaultDecision, FaultRule } from "./faults.ts";
 export { createPrng, FaultInjector } from "./faults.ts";
-export type { LocalCloudStatus, LocalCloudUpOptions } from "./lifecycle.ts";
+export type { AdoptablePortfolio, LocalCloudStatus, LocalCloudUpOptions, ZoneSeed } from "./lifecycle.ts";
 export {
   addLocalCloudZones,
   ensureLocalCloud,
@@ -19,6 +19,7 @@ export {
   localCloudStateDir,
   localCloudStatus,
   localCloudUp,
+  portfolioAdoption,
 } from "./lifecycle.ts";
 export type { HostTarget } from "./runtime/host-routing.ts";
 export { canonicalHostname, resolveHost, routeMatcher } from "./runtime/host-routing.ts";

@@ -17,6 +17,9 @@ import {
 } from "@lego/core";
 import { emulatorError } from "./errors.ts";
 import type { FaultRule } from "./faults.ts";
+import type { ZoneSeed } from "./state/store.ts";
+
+export type { ZoneSeed } from "./state/store.ts";
 
 /** Options of {@link localCloudUp}. */
 export interface LocalCloudUpOptions {
@@ -26,8 +29,10 @@ export interface LocalCloudUpOptions {
   port?: number;
   /** Interface; default 127.0.0.1. */
   host?: string;
-  /** Zones the account owns; added to a running cloud too. */
-  zones?: readonly string[];
+  /** Zones the account owns (names, or `{ name, id, accountId }` to adopt); added to a running cloud too. */
+  zones?: ReadonlyArray<string | ZoneSeed>;
+  /** Account ids a portfolio names, served besides the local one; added to a running cloud too. */
+  accounts?: readonly string[];
   /** D1 databases that must exist (configs with a fixed `database_id`). */
   d1Databases?: ReadonlyArray<{ uuid: string; name: string }>;
   /** How long to wait for the background process to answer. Default 30 s. */
@@ -56,7 +61,8 @@ export interface DaemonConfig {
   stateDir: string;
   port?: number | undefined;
   host?: string | undefined;
-  zones?: readonly string[] | undefined;
+  zones?: ReadonlyArray<string | ZoneSeed> | undefined;
+  accounts?: readonly string[] | undefined;
   d1Databases?: ReadonlyArray<{ uuid: string; name: string }> | undefined;
   faults?: readonly FaultRule[] | undefined;
   seed?: number | undefined;
@@ -153,26 +159,88 @@ function daemonEntry(): { file: string; execArgv: string[] } {
 }
 
 /**
- * Creates the zones the running local cloud lacks (each looked up first, so it is idempotent), without
- * the start-up lock and health check of {@link localCloudUp}: for a caller that has just found the cloud
- * running, e.g. the CLI seeding a portfolio's zones before a deploy.
+ * Adopts zones (and accounts) into a running local cloud in one request, without the start-up lock and
+ * health check of {@link localCloudUp}: for a caller that has just found the cloud running, e.g. the CLI
+ * seeding a portfolio's zones before a deploy. A zone given as `{ name, id }` takes that id, so routes
+ * and configs that name a real zone id find it; `accounts` are served besides the local one; `d1` names
+ * the databases configs give a fixed `database_id` (so they carry their `database_name`).
+ * Idempotent.
  */
 export async function addLocalCloudZones(
   info: Pick<LocalCloudInfo, "apiBaseUrl" | "token" | "accountId">,
-  zones: readonly string[],
+  zones: ReadonlyArray<string | ZoneSeed>,
+  accounts: readonly string[] = [],
+  d1: ReadonlyArray<{ uuid: string; name: string }> = [],
 ): Promise<void> {
-  for (const name of zones) {
-    const res = await fetch(`${info.apiBaseUrl}/zones?name=${encodeURIComponent(name)}`, {
-      headers: { authorization: `Bearer ${info.token}` },
-    });
-    const body = (await res.json()) as { result?: unknown[] };
-    if (Array.isArray(body.result) && body.result.length > 0) continue;
-    await fetch(`${info.apiBaseUrl}/zones`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${info.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ name, account: { id: info.accountId } }),
+  if (zones.length === 0 && accounts.length === 0 && d1.length === 0) return;
+  const origin = info.apiBaseUrl.replace(/\/client\/v4\/?$/, "");
+  const res = await fetch(`${origin}/__lego/adopt`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${info.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ zones, accounts, d1 }),
+  });
+  if (!res.ok) {
+    throw emulatorError("ERR_LOCAL_CLOUD_OPTIONS", `The local cloud refused the zones (HTTP ${res.status})`, {
+      hint: "Check the zone names and account ids in the domain configs.",
     });
   }
+}
+
+/** The slice of a scanned portfolio {@link portfolioAdoption} reads (`@lego/discovery`'s `Portfolio`). */
+export interface AdoptablePortfolio {
+  services: ReadonlyArray<{
+    accountId?: string | undefined;
+    zoneId?: string | undefined;
+    environments: Record<
+      string,
+      {
+        hostname?: string | undefined;
+        hostnames: readonly string[];
+        accountId?: string | undefined;
+        d1Databases?: ReadonlyArray<{ databaseName: string; databaseId?: string | undefined }> | undefined;
+      }
+    >;
+  }>;
+}
+
+/**
+ * The accounts and zone ids a portfolio's domain configs name (the seed's layout asks for `accountId`
+ * and `zoneId`), for {@link addLocalCloudZones}: the zone of a service's hostnames (their last two
+ * labels) takes its `zoneId`. Pure.
+ *
+ * @example
+ * const { accounts, zones } = portfolioAdoption(portfolio);
+ * await addLocalCloudZones(info, [...portfolioZones(portfolio), ...zones], accounts);
+ */
+export function portfolioAdoption(portfolio: AdoptablePortfolio): {
+  accounts: string[];
+  zones: ZoneSeed[];
+  d1: Array<{ uuid: string; name: string }>;
+} {
+  const accounts = new Set<string>();
+  const d1 = new Map<string, string>();
+  const zones = new Map<string, ZoneSeed>();
+  const zoneOf = (host: string) => host.toLowerCase().split(".").filter(Boolean).slice(-2).join(".");
+  for (const service of portfolio.services) {
+    if (service.accountId) accounts.add(service.accountId.toLowerCase());
+    for (const env of Object.values(service.environments)) {
+      if (env.accountId) accounts.add(env.accountId.toLowerCase());
+      for (const db of env.d1Databases ?? []) if (db.databaseId) d1.set(db.databaseId, db.databaseName);
+      if (!service.zoneId) continue;
+      const host = env.hostname ?? env.hostnames[0];
+      if (!host?.includes(".")) continue;
+      const name = zoneOf(host);
+      if (!zones.has(name)) {
+        const accountId = service.accountId ?? env.accountId;
+        zones.set(name, { name, id: service.zoneId.toLowerCase(), ...(accountId ? { accountId } : {}) });
+      }
+    }
+  }
+  return {
+    accounts: [...accounts].filter((a) => /^[0-9a-f]{32}$/.test(a)).sort(),
+    zones: [...zones.values()].filter((z) => /^[0-9a-f]{32}$/.test(z.id ?? "")),
+    d1: [...d1].map(([uuid, name]) => ({ uuid, name })),
+  };
 }
 
 /**
@@ -189,7 +257,13 @@ export async function localCloudUp(
   try {
     const status = await localCloudStatus(options);
     if (status.running && status.info) {
-      if (options.zones?.length) await addLocalCloudZones(status.info, options.zones);
+      if (options.zones?.length || options.accounts?.length || options.d1Databases?.length)
+        await addLocalCloudZones(
+          status.info,
+          options.zones ?? [],
+          options.accounts ?? [],
+          options.d1Databases ?? [],
+        );
       return { started: false, info: status.info };
     }
     const stateDir = localCloudStateDir(options.legoHome);
@@ -214,6 +288,7 @@ export async function localCloudUp(
       port: options.port,
       host: options.host,
       zones: options.zones,
+      accounts: options.accounts,
       d1Databases: options.d1Databases,
       faults: options.faults,
       seed: options.seed,

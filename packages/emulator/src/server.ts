@@ -17,7 +17,7 @@ import { nowIso } from "./ids.ts";
 import { resolveHost } from "./runtime/host-routing.ts";
 import { pickVersion, versionOverrideFor } from "./runtime/plan.ts";
 import { type Generation, LOCAL_CF, Runtime } from "./runtime/runner.ts";
-import { StateStore } from "./state/store.ts";
+import { StateStore, type ZoneSeed } from "./state/store.ts";
 
 /** The account id of the local cloud unless one is given: fixed, so configs can name it. */
 export const DEFAULT_ACCOUNT_ID = "10ca1c10d0000000000000000000001e";
@@ -38,8 +38,16 @@ export interface LocalCloudOptions {
   port?: number;
   /** Interface to bind; default 127.0.0.1. */
   host?: string;
-  /** Zones the account owns (e.g. from the portfolio's domain configs). */
-  zones?: readonly string[];
+  /**
+   * Zones the account owns (e.g. from the portfolio's domain configs): names, or `{ name, id, accountId }`
+   * to adopt a zone under the id a portfolio's configs give it.
+   */
+  zones?: ReadonlyArray<string | ZoneSeed>;
+  /**
+   * More account ids the cloud serves (a portfolio's real `accountId`s): listed by `/accounts`, accepted
+   * in every `/accounts/:id/…` path, sharing the local account's resources.
+   */
+  accounts?: readonly string[];
   /** D1 databases that exist from the start, so configs with a fixed `database_id` work. */
   d1Databases?: ReadonlyArray<{ uuid: string; name: string }>;
   /** Account id of a fresh state; default {@link DEFAULT_ACCOUNT_ID}. */
@@ -146,6 +154,12 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The client address as Cloudflare reports it: IPv4-mapped IPv6 (`::ffff:127.0.0.1`) unwrapped. */
+function clientIp(address: string | undefined): string {
+  if (!address) return "127.0.0.1";
+  return address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
+}
+
 const HOP_HEADERS = new Set([
   "connection",
   "keep-alive",
@@ -183,13 +197,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     accountSubdomain: options.accountSubdomain ?? DEFAULT_ACCOUNT_SUBDOMAIN,
     email: "local@lego.localhost",
   });
-  await store.seedZones(options.zones ?? []);
-  const seedDbs = (options.d1Databases ?? []).filter((d) => !store.state.d1.some((x) => x.uuid === d.uuid));
-  if (seedDbs.length) {
-    await store.mutate((s) => {
-      for (const d of seedDbs) s.d1.push({ uuid: d.uuid, name: d.name, created_at: nowIso() });
-    });
-  }
+  await store.adopt({
+    accounts: options.accounts ?? [],
+    zones: options.zones ?? [],
+    d1: options.d1Databases ?? [],
+  });
   const faults = new FaultInjector(options.faults ?? [], options.seed ?? 1);
   let routingSeed = (options.seed ?? 1) * 7919;
   const roll = () => {
@@ -327,6 +339,45 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
   }
 
+  /**
+   * `POST /__lego/adopt { accounts, zones }` (the API token): what `addLocalCloudZones` calls to adopt a
+   * portfolio's accounts and zones into a running cloud in one request.
+   */
+  async function adopt(req: IncomingMessage, res: ServerResponse) {
+    const auth = req.headers.authorization;
+    const bearer = typeof auth === "string" ? auth.replace(/^Bearer\s+/i, "").trim() : "";
+    if (!sameSecret(bearer, token)) {
+      send(res, 403, errorEnvelope([{ code: CfCode.AuthenticationError, message: "Authentication error" }]));
+      return;
+    }
+    try {
+      const body = JSON.parse(Buffer.from(await readBody(req)).toString("utf8") || "{}") as {
+        accounts?: unknown;
+        zones?: unknown;
+        d1?: unknown;
+      };
+      const d1 = Array.isArray(body.d1)
+        ? body.d1.filter(
+            (d): d is { uuid: string; name: string } =>
+              typeof d === "object" && d !== null && typeof d.uuid === "string" && typeof d.name === "string",
+          )
+        : [];
+      const accounts = Array.isArray(body.accounts)
+        ? body.accounts.filter((a): a is string => typeof a === "string")
+        : [];
+      const zones = Array.isArray(body.zones)
+        ? body.zones.filter(
+            (z): z is string | ZoneSeed =>
+              typeof z === "string" || (typeof z === "object" && z !== null && typeof z.name === "string"),
+          )
+        : [];
+      const result = await store.adopt({ accounts, zones, d1 });
+      send(res, 200, envelope(result));
+    } catch (error) {
+      send(res, 400, errorEnvelope([{ code: CfCode.BadRequest, message: String(error) }]));
+    }
+  }
+
   function writeRaw(res: ServerResponse, reply: RawReply) {
     const body = typeof reply.body === "string" ? Buffer.from(reply.body) : Buffer.from(reply.body);
     res.writeHead(reply.status, { ...reply.headers, "content-length": body.length });
@@ -337,10 +388,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers))
       if (!HOP_HEADERS.has(k) && v !== undefined) headers[k] = v;
+    // As Cloudflare's edge delivers a request to a Worker: the hostname the client asked for (never a
+    // forwarding header of the local hop: OpenAuth and others trust x-forwarded-host), the client's IP,
+    // a ray id, the country and scheme, and request.cf (Miniflare's cf blob header).
+    const ip = clientIp(req.socket.remoteAddress);
     headers.host = hostname;
-    headers["x-forwarded-host"] = req.headers.host ?? hostname;
+    delete headers["x-forwarded-host"];
     headers["x-forwarded-proto"] = "http";
-    headers["cf-connecting-ip"] = req.socket.remoteAddress ?? "127.0.0.1";
+    headers["x-real-ip"] = ip;
+    headers["cf-connecting-ip"] = ip;
+    headers["cf-ipcountry"] = LOCAL_CF.country;
+    headers["cf-ray"] = `${randomBytes(8).toString("hex")}-${LOCAL_CF.colo}`;
+    headers["cf-visitor"] = '{"scheme":"http"}';
     headers["mf-cf-blob"] = cfBlob;
     return headers;
   }
@@ -435,6 +494,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         pid: process.pid,
         accountId,
       });
+      return;
+    }
+    if (path === "/__lego/adopt" && req.method === "POST") {
+      void adopt(req, res);
       return;
     }
     if (path.startsWith("/__lego/d1/")) {

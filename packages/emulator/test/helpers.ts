@@ -159,3 +159,14 @@ export function uploadForm(code: string, metadata: Record<string, unknown> = {})
   form.set("index.js", new File([code], "index.js", { type: "application/javascript+module" }));
   return form;
 }
+
+/** Writes a wrangler project (path → contents) into a fresh temp dir and returns the dir. */
+export async function writeProject(name: string, files: Record<string, string>): Promise<string> {
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  const dir = await mkdtemp(join(tmpdir(), `lego-emu-${name}-`));
+  for (const [path, contents] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), contents);
+  }
+  return dir;
+}

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { localCloudInfoPath } from "@lego/core";
 import type { LocalCloudStatus } from "@lego/emulator/lifecycle";
 import { parseIntegerFlag } from "../framework/args.ts";
@@ -86,9 +88,16 @@ export const localUpCommand = defineCommand({
       "lego local up",
       "lego local up --port 8787 --zone example.com",
       "lego local up --port 0 --json",
+      "lego local up --root ./my-portfolio",
     ],
   },
   args: {
+    root: {
+      type: "string",
+      description:
+        "Portfolio whose domain configs name the accounts and zones to adopt (default: the current folder, when it holds one)",
+      valueHint: "folder",
+    },
     port: {
       type: "string",
       description:
@@ -109,12 +118,17 @@ export const localUpCommand = defineCommand({
       .map((z) => z.trim())
       .filter(Boolean);
     const { localCloudUp, localCloudDown } = await emulator();
+    const adopted = await portfolioToAdopt(ctx, args.root);
+    const seeds = [...zones, ...(adopted?.zones ?? [])];
+    const accounts = adopted?.accounts ?? [];
     const tasks = ctx.ui.tasks();
     const { started, info } = await tasks.run("Start the local cloud", () =>
       localCloudUp({
         legoHome: ctx.legoHome,
         ...(port !== undefined ? { port } : {}),
-        ...(zones.length ? { zones } : {}),
+        ...(seeds.length ? { zones: seeds } : {}),
+        ...(accounts.length ? { accounts } : {}),
+        ...(adopted?.d1.length ? { d1Databases: adopted.d1 } : {}),
       }),
     );
     tasks.end();
@@ -125,6 +139,42 @@ export const localUpCommand = defineCommand({
   },
   human: printView,
 });
+
+/**
+ * The zones and accounts the portfolio at `--root` (or the current folder, when it holds a portfolio)
+ * names, so `lego local up` adopts them as every command that starts the cloud does. No portfolio there:
+ * nothing to adopt.
+ */
+async function portfolioToAdopt(
+  ctx: CommandContext,
+  root: string | undefined,
+): Promise<
+  | {
+      zones: Array<string | { name: string; id?: string; accountId?: string }>;
+      accounts: string[];
+      d1: Array<{ uuid: string; name: string }>;
+    }
+  | undefined
+> {
+  const dir = root ? (isAbsolute(root) ? root : resolve(ctx.cwd, root)) : ctx.cwd;
+  const looksLikePortfolio =
+    root !== undefined ||
+    existsSync(join(dir, "services")) ||
+    readdirSync(dir, { withFileTypes: false }).some((f) => String(f).startsWith("lego.config."));
+  if (!looksLikePortfolio) return undefined;
+  const [{ scanPortfolio, portfolioZones }, { portfolioAdoption }] = await Promise.all([
+    import("@lego/discovery"),
+    emulator(),
+  ]);
+  const portfolio = await scanPortfolio({ root: dir, logger: ctx.logger, clock: ctx.clock });
+  if (portfolio.services.length === 0) return undefined;
+  const adopted = portfolioAdoption(portfolio);
+  return {
+    zones: [...portfolioZones(portfolio), ...adopted.zones],
+    accounts: adopted.accounts,
+    d1: adopted.d1,
+  };
+}
 
 /** `lego local status`: whether the local cloud runs, and where. */
 export const localStatusCommand = defineCommand({

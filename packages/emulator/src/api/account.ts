@@ -8,7 +8,7 @@ import type { Route } from "./router.ts";
 export function requireAccount(req: ApiRequest): CloudState {
   const state = req.services.store.state;
   const account = req.params.account;
-  if (account !== undefined && account !== state.account.id) {
+  if (account !== undefined && !servesAccount(state, account)) {
     throw new CfApiError(
       403,
       CfCode.Unauthorized,
@@ -18,10 +18,19 @@ export function requireAccount(req: ApiRequest): CloudState {
   return state;
 }
 
-function accountObject(state: CloudState) {
+/** Whether `id` is the local account or one adopted from a portfolio. */
+export function servesAccount(state: CloudState, id: string): boolean {
+  return id === state.account.id || (state.accounts ?? []).some((a) => a.id === id);
+}
+
+function allAccounts(state: CloudState): Array<{ id: string; name: string }> {
+  return [state.account, ...(state.accounts ?? [])];
+}
+
+function accountObject(account: { id: string; name: string }) {
   return {
-    id: state.account.id,
-    name: state.account.name,
+    id: account.id,
+    name: account.name,
     type: "standard",
     settings: { enforce_twofactor: false, api_access_enabled: null, use_account_custom_ns_by_default: false },
     created_on: "2026-01-01T00:00:00.000000Z",
@@ -42,7 +51,7 @@ export function zoneObject(state: CloudState, z: ZoneRecord) {
     created_on: z.created_on,
     modified_on: z.created_on,
     activated_on: z.created_on,
-    account: { id: state.account.id, name: state.account.name },
+    account: allAccounts(state).find((a) => a.id === (z.account_id ?? state.account.id)) ?? state.account,
     owner: { id: null, type: "user", email: state.email },
     permissions: ["#zone:read", "#zone:edit", "#worker:read", "#worker:edit"],
     plan: {
@@ -139,9 +148,9 @@ export const accountRoutes: Route[] = [
     pattern: "/accounts",
     handler: (req) => {
       const s = req.services.store.state;
-      const all = [accountObject(s)].filter(
-        (a) => !req.query.get("name") || a.name === req.query.get("name"),
-      );
+      const all = allAccounts(s)
+        .map(accountObject)
+        .filter((a) => !req.query.get("name") || a.name === req.query.get("name"));
       const { items, info } = paginate(all, req.query, 20);
       return ok(items, info);
     },
@@ -149,22 +158,23 @@ export const accountRoutes: Route[] = [
   {
     method: "GET",
     pattern: "/accounts/:account",
-    handler: (req) => ok(accountObject(requireAccount(req))),
+    handler: (req) => {
+      const state = requireAccount(req);
+      return ok(accountObject(allAccounts(state).find((a) => a.id === req.params.account) ?? state.account));
+    },
   },
   {
     method: "GET",
     pattern: "/memberships",
     handler: (req) => {
       const s = req.services.store.state;
-      const all = [
-        {
-          id: "10ca1c10d000000000000000000e3b00",
-          status: "accepted",
-          account: accountObject(s),
-          permissions: {},
-          roles: ["Super Administrator - All Privileges"],
-        },
-      ];
+      const all = allAccounts(s).map((account, i) => ({
+        id: `10ca1c10d000000000000000000e3b${i.toString(16).padStart(2, "0")}`,
+        status: "accepted",
+        account: accountObject(account),
+        permissions: {},
+        roles: ["Super Administrator - All Privileges"],
+      }));
       const { items, info } = paginate(all, req.query, 20);
       return ok(items, info);
     },
@@ -178,7 +188,7 @@ export const accountRoutes: Route[] = [
       const accountId = req.query.get("account.id");
       const all = s.zones
         .filter((z) => (name ? z.name === name : true))
-        .filter(() => (accountId ? accountId === s.account.id : true))
+        .filter((z) => (accountId ? accountId === (z.account_id ?? s.account.id) : true))
         .map((z) => zoneObject(s, z));
       const { items, info } = paginate(all, req.query, 20);
       return ok(items, info);
@@ -197,8 +207,13 @@ export const accountRoutes: Route[] = [
       if (s.zones.some((z) => z.name === name)) {
         throw new CfApiError(400, 1061, `${name} already exists`);
       }
+      const owner = body.account?.id;
+      if (owner !== undefined && !servesAccount(s, owner)) {
+        throw new CfApiError(403, CfCode.Unauthorized, `Unauthorized to access account ${owner}`);
+      }
       const zone = await req.services.store.mutate((draft) => {
         const z = makeZone(name);
+        if (owner && owner !== draft.account.id) z.account_id = owner;
         draft.zones.push(z);
         return z;
       });

@@ -96,6 +96,68 @@ export class StateStore {
     });
   }
 
+  /**
+   * Adopts the accounts and zones a portfolio names, so a portfolio whose configs carry real ids deploys
+   * unchanged: unknown accounts are added; a zone is created with the given id, or a zone of that name
+   * takes the given id (its routes and custom domains follow). Idempotent; writes only on a change.
+   */
+  async adopt(seed: AdoptSeed): Promise<{ accounts: string[]; zones: ZoneRecord[] }> {
+    const wantAccounts = [...new Set((seed.accounts ?? []).map((a) => a.toLowerCase()))].filter((a) =>
+      /^[0-9a-f]{32}$/.test(a),
+    );
+    const zones = (seed.zones ?? []).map((z) => (typeof z === "string" ? { name: z } : z));
+    const d1 = (seed.d1 ?? []).filter((d) => d.uuid && d.name);
+    const needsChange = (s: CloudState) =>
+      d1.some((d) => {
+        const found = s.d1.find((x) => x.uuid === d.uuid);
+        return !found || (found.name === found.uuid && found.name !== d.name);
+      }) ||
+      wantAccounts.some((a) => a !== s.account.id && !(s.accounts ?? []).some((x) => x.id === a)) ||
+      zones.some((z) => {
+        const found = s.zones.find((x) => x.name === z.name.toLowerCase());
+        return (
+          !found ||
+          (z.id !== undefined && found.id !== z.id.toLowerCase()) ||
+          (z.accountId !== undefined && (found.account_id ?? s.account.id) !== z.accountId.toLowerCase())
+        );
+      });
+    if (needsChange(this.state)) {
+      await this.mutate((s) => {
+        for (const d of d1) {
+          const found = s.d1.find((x) => x.uuid === d.uuid);
+          // A database first seen in an upload is named by its id; the config's database_name wins.
+          if (found && found.name === found.uuid) found.name = d.name;
+          else if (!found) s.d1.push({ uuid: d.uuid, name: d.name, created_at: nowIso() });
+        }
+        for (const id of wantAccounts) {
+          if (id === s.account.id || (s.accounts ?? []).some((x) => x.id === id)) continue;
+          s.accounts = [...(s.accounts ?? []), { id, name: `Adopted account ${id.slice(0, 8)}` }];
+        }
+        for (const z of zones) {
+          const name = z.name.toLowerCase();
+          const id = z.id?.toLowerCase();
+          const account = z.accountId?.toLowerCase();
+          let zone = s.zones.find((x) => x.name === name);
+          if (!zone) {
+            zone = makeZone(name);
+            s.zones.push(zone);
+          }
+          if (id && zone.id !== id && !s.zones.some((x) => x.id === id)) {
+            const old = zone.id;
+            zone.id = id;
+            for (const r of s.routes) if (r.zone_id === old) r.zone_id = id;
+            for (const d of s.domains) if (d.zone_id === old) d.zone_id = id;
+          }
+          if (account && account !== s.account.id) zone.account_id = account;
+        }
+      });
+    }
+    return {
+      accounts: [this.state.account.id, ...(this.state.accounts ?? []).map((a) => a.id)],
+      zones: this.state.zones,
+    };
+  }
+
   /** Stores module bytes, returning their sha-256. */
   async putModule(bytes: Uint8Array): Promise<string> {
     const sha = sha256Hex(bytes);
@@ -125,6 +187,21 @@ export class StateStore {
     await writeJsonAtomic(join(this.stateDir, "state.json"), rest);
     await writeJsonAtomic(join(this.stateDir, "secrets.json"), secrets, { mode: 0o600 });
   }
+}
+
+/** What {@link StateStore.adopt} takes: account ids, and zones by name with their real ids. */
+export interface AdoptSeed {
+  accounts?: readonly string[] | undefined;
+  /** D1 databases a portfolio's configs name by `database_id` and `database_name`. */
+  d1?: ReadonlyArray<{ uuid: string; name: string }> | undefined;
+  zones?: ReadonlyArray<string | ZoneSeed> | undefined;
+}
+
+/** A zone to adopt: its name, and the id (and account) a portfolio's configs give it. */
+export interface ZoneSeed {
+  name: string;
+  id?: string | undefined;
+  accountId?: string | undefined;
 }
 
 /** A zone record for `name`, with an id stable across runs. */

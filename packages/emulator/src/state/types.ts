@@ -6,6 +6,14 @@ export interface ZoneRecord {
   id: string;
   name: string;
   created_on: string;
+  /** The account that owns the zone, when it is not the local account (an adopted one). */
+  account_id?: string | undefined;
+}
+
+/** An account the local cloud serves besides its own: adopted from a portfolio's domain configs. */
+export interface AccountRecord {
+  id: string;
+  name: string;
 }
 
 /** A module of an uploaded version; the bytes live in `modules/<sha256>`. */
@@ -109,6 +117,11 @@ export interface SecretRecord {
 export interface CloudState {
   schema: 1;
   account: { id: string; name: string };
+  /**
+   * Accounts adopted from a portfolio (its domain configs name real `accountId`s). They share the local
+   * account's resources: the same Workers, D1 databases and zones answer under every account id.
+   */
+  accounts?: AccountRecord[] | undefined;
   email: string;
   accountSubdomain: string;
   zones: ZoneRecord[];
