@@ -27,6 +27,7 @@ import {
   type PaginateOptions,
   type ResultInfo,
 } from "./paginate.ts";
+import { isRepeatableSql } from "./repeatable-sql.ts";
 import {
   isIdempotentMethod,
   RetryExhausted,
@@ -166,8 +167,10 @@ export interface CloudflareClient {
   /** `POST /accounts/:a/d1/database`. */
   createD1Database(name: string, options?: CallOptions): Promise<D1Database>;
   /**
-   * `POST …/d1/database/:id/query`: one result per statement. Not retried on 5xx unless
-   * `idempotent` (a read, or statements safe to repeat).
+   * `POST …/d1/database/:id/query`: one result per statement. 429 (code 971) is always retried; 5xx and
+   * dropped connections only when the SQL is safe to send again: `idempotent`, by default true when
+   * every statement reads or creates only if absent (see `isRepeatableSql`), so a SELECT is retried
+   * and an INSERT is not.
    */
   queryD1(
     databaseId: string,
@@ -188,6 +191,20 @@ export interface CloudflareClient {
     databaseId: string,
     options?: CallOptions & { timestamp?: string | undefined },
   ): Promise<string | undefined>;
+  /**
+   * `POST …/d1/database/:id/time_travel/restore?bookmark=`: puts the database back to a bookmark, in one
+   * step (on Cloudflare and the local cloud alike: nothing changes unless the whole restore does).
+   * Retried on 5xx and dropped connections too: restoring the same bookmark twice ends in the same state.
+   * Returns the bookmark of the state it replaced (to undo it).
+   *
+   * @example
+   * const { previousBookmark } = await cf.restoreD1Bookmark(db.uuid, backup.bookmark);
+   */
+  restoreD1Bookmark(
+    databaseId: string,
+    bookmark: string,
+    options?: CallOptions,
+  ): Promise<{ bookmark: string | undefined; previousBookmark: string | undefined }>;
   /** `GET /accounts/:a/workers/domains` (custom domains), optionally filtered. */
   listWorkerDomains(
     filter?: { hostname?: string; service?: string; environment?: string; zoneId?: string },
@@ -718,7 +735,7 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
         method: "POST",
         path: `/accounts/${account}/d1/database/${seg(databaseId)}/query`,
         permission: "D1: Edit",
-        idempotent: callOptions.idempotent ?? false,
+        idempotent: callOptions.idempotent ?? isRepeatableSql(sql),
       };
       const page = await call(
         spec,
@@ -761,6 +778,27 @@ export function createCloudflareClient(options: CloudflareClientOptions): Cloudf
       );
       const bookmark = ensureObject<{ bookmark?: unknown }>(result, spec, redact).bookmark;
       return typeof bookmark === "string" && bookmark !== "" ? bookmark : undefined;
+    },
+
+    async restoreD1Bookmark(databaseId, bookmark, callOptions = {}) {
+      const account = await accountId(callOptions);
+      const spec: RequestSpec = {
+        method: "POST",
+        path: `/accounts/${account}/d1/database/${seg(databaseId)}/time_travel/restore`,
+        permission: "D1: Edit",
+        idempotent: true,
+      };
+      const result = await call(
+        spec,
+        (signal) =>
+          sdk.d1.database.timeTravel.restore(databaseId, { account_id: account, bookmark }, { signal }),
+        callOptions,
+      );
+      const r = ensureObject<{ bookmark?: unknown; previous_bookmark?: unknown }>(result, spec, redact);
+      return {
+        bookmark: typeof r.bookmark === "string" ? r.bookmark : undefined,
+        previousBookmark: typeof r.previous_bookmark === "string" ? r.previous_bookmark : undefined,
+      };
     },
 
     async listWorkerDomains(filter = {}, callOptions = {}) {

@@ -14,6 +14,8 @@ export type {
   RequestSpec,
 } from "./client.ts";
 export { createCloudflareClient, DEFAULT_API_BASE_URL } from "./client.ts";
+export type { Cloud, OpenCloudOptions } from "./cloud.ts";
+export { openCloud } from "./cloud.ts";
 export type { ApiFailure, Redact, RequestContext, TranslateOptions } from "./errors.ts";
 export {
   CloudflareErrorCode,
@@ -25,6 +27,7 @@ export {
 } from "./errors.ts";
 export type { PageRequest, PageResult, PaginateOptions, PaginationStop, ResultInfo } from "./paginate.ts";
 export { collectPages, paginate } from "./paginate.ts";
+export { isRepeatableSql } from "./repeatable-sql.ts";
 export type { ResolvedRetryPolicy, RetryPolicy, RetryReason } from "./retry.ts";
 export { backoffDelay, defaultRetryPolicy, resolveRetryPolicy, retryReason } from "./retry.ts";
 export type { ResolveTargetOptions, Target, TokenVault } from "./target.ts";

@@ -6,6 +6,7 @@ import { LegoError, portfolioStateDir, readJsonFile, writeJsonAtomic } from "@le
 import * as z from "zod/mini";
 import { type DatabaseContext, type ResolvedContext, resolveContext } from "./context.ts";
 import type { D1Target } from "./ports.ts";
+import { retryTransient } from "./retry.ts";
 import { summarizeDump } from "./sql.ts";
 import { readAppliedMigrations, requireDatabaseId } from "./status.ts";
 
@@ -222,14 +223,24 @@ export async function createBackup(
   }
   await rm(partial, { force: true });
   try {
-    await ctx.wrangler.d1Export({
-      cwd: target.serviceDir,
-      configPath: target.configPath,
-      database: target.databaseName,
-      env: target.wranglerEnv,
-      output: partial,
-      signal: ctx.signal,
-    });
+    // An export only reads: a transient failure is simply run again.
+    await retryTransient(
+      () =>
+        ctx.wrangler.d1Export({
+          cwd: target.serviceDir,
+          configPath: target.configPath,
+          database: target.databaseName,
+          env: target.wranglerEnv,
+          output: partial,
+          signal: ctx.signal,
+        }),
+      {
+        clock: ctx.clock,
+        logger: ctx.logger,
+        signal: ctx.signal,
+        label: `wrangler d1 export ${target.databaseName}`,
+      },
+    );
   } catch (error) {
     await rm(partial, { force: true });
     throw new LegoError({

@@ -5,6 +5,8 @@ import type { D1ApiPort, D1WranglerPort, WranglerD1Options } from "./ports.ts";
 /** The `@lego/cloudflare` pieces the adapter uses (a real client and runner fit). */
 export interface CloudflarePieces {
   client: Pick<CloudflareClient, "queryD1" | "getD1Database" | "createD1Database"> & {
+    /** Time Travel restore through the API, with the client's retries (preferred over wrangler's). */
+    restoreD1Bookmark?: CloudflareClient["restoreD1Bookmark"] | undefined;
     /**
      * Time Travel: `@lego/cloudflare`'s client has it, so backups record the bookmark they were taken at
      * (Cloudflare and the local cloud alike). A client without it makes backups without one.
@@ -36,7 +38,8 @@ function scope(o: WranglerD1Options) {
 export function fromCloudflare(pieces: CloudflarePieces): { api: D1ApiPort; wrangler: D1WranglerPort } {
   const { client, wrangler } = pieces;
   const api: D1ApiPort = {
-    queryD1: (id, sql, params) => client.queryD1(id, sql, params),
+    queryD1: (id, sql, params, o) =>
+      client.queryD1(id, sql, params, o?.idempotent !== undefined ? { idempotent: o.idempotent } : {}),
     getD1Database: async (nameOrId) => {
       const db = await client.getD1Database(nameOrId);
       return db ? { uuid: db.uuid, name: db.name } : undefined;
@@ -46,6 +49,9 @@ export function fromCloudflare(pieces: CloudflarePieces): { api: D1ApiPort; wran
       return { uuid: db.uuid, name: db.name };
     },
     ...(client.getD1Bookmark ? { getD1Bookmark: (id: string) => client.getD1Bookmark!(id) } : {}),
+    ...(client.restoreD1Bookmark
+      ? { restoreD1Bookmark: (id: string, bookmark: string) => client.restoreD1Bookmark!(id, bookmark) }
+      : {}),
   };
   const runner: D1WranglerPort = {
     d1MigrationsApply: (o) => wrangler.d1MigrationsApply(scope(o)),

@@ -24,6 +24,8 @@ export const DatabaseErrorCode = [
   "ERR_RESTORE_FAILED",
   /** A migration failed and restoring the backup failed too: the database needs a manual restore. */
   "ERR_RESTORE_AFTER_FAILURE",
+  /** A migration failed and the database could not be read back to tell what it holds; nothing was restored. */
+  "ERR_MIGRATION_STATE_UNKNOWN",
   /** A production change was not confirmed (answered no). */
   "ERR_NOT_CONFIRMED",
   /** Bad arguments: a negative `--keep`, a backup of another service, … */

@@ -2,7 +2,14 @@ import { ConflictError, LegoError, OperationError } from "@lego/core";
 import { type BackupEntry, type BackupReason, backupTimestamp, createBackup } from "./backup.ts";
 import { type DatabaseContext, type ResolvedContext, resolveContext } from "./context.ts";
 import type { D1Target } from "./ports.ts";
-import { type RestoreResult, restoreBackup } from "./restore.ts";
+import {
+  type DatabaseFingerprint,
+  type RestoreResult,
+  readDatabaseFingerprint,
+  restoreBackup,
+  sameFingerprint,
+} from "./restore.ts";
+import { retryTransient } from "./retry.ts";
 import {
   checksumRecordSql,
   type DatabaseStatus,
@@ -238,51 +245,85 @@ export async function migrateService(
     const base = { service, env, database: target.databaseName };
     if (pending.length > 0) {
       await ctx.emit("db.migrate.started", { ...base, pending, backup: backup.id });
-      let failure: { error: unknown; code: string } | undefined;
+      // What the database holds just before the apply: a failure is compared with it, and restored only
+      // when something changed.
+      const before = await readDatabaseFingerprint(ctx, databaseId);
+      let wranglerError: unknown;
       try {
-        await ctx.wrangler.d1MigrationsApply(wranglerOptions(target, ctx));
+        // Safe to repeat: wrangler applies only what d1_migrations does not list yet, and each file
+        // (with its d1_migrations insert) is one query that applies whole or not at all.
+        await retryTransient(() => ctx.wrangler.d1MigrationsApply(wranglerOptions(target, ctx)), {
+          clock: ctx.clock,
+          logger: ctx.logger,
+          signal: ctx.signal,
+          attempts: 3,
+          label: `wrangler d1 migrations apply ${target.databaseName}`,
+        });
       } catch (error) {
-        failure = { error, code: "ERR_MIGRATION_FAILED" };
+        wranglerError = error;
       }
-      let appliedAfter: string[] | undefined;
+      let appliedAfter: string[];
+      let after: DatabaseFingerprint | undefined;
       try {
         appliedAfter = (await readAppliedMigrations(ctx, databaseId, target.migrationsTable)).applied.map(
           (a) => a.name,
         );
-      } catch (error) {
-        failure ??= { error, code: "ERR_MIGRATION_UNVERIFIED" };
+        const missing = pending.filter((p) => !appliedAfter.includes(p));
+        if (missing.length > 0) after = await readDatabaseFingerprint(ctx, databaseId);
+      } catch (readError) {
+        await unknownState(ctx, { target, backup, pending, wranglerError, readError, done, service, env });
       }
-      const missing = appliedAfter ? pending.filter((p) => !appliedAfter.includes(p)) : pending;
-      if (!failure && missing.length > 0)
-        failure = {
-          error: new Error(
-            `wrangler exited 0 but ${target.migrationsTable} does not list ${missing.join(", ")}`,
-          ),
-          code: "ERR_MIGRATION_UNVERIFIED",
-        };
-      if (failure) {
+      const missing = pending.filter((p) => !appliedAfter!.includes(p));
+      if (missing.length === 0 && wranglerError)
+        // Every migration is in d1_migrations: they applied, whatever wrangler's exit said (a response lost
+        // after the last query, say). The cloud is the record.
+        ctx.logger.warn(
+          `wrangler d1 migrations apply ${target.databaseName} failed (${describeFailure(wranglerError)}), but ${target.migrationsTable} lists every migration: applied`,
+        );
+      if (missing.length > 0) {
+        const failure = wranglerError
+          ? { error: wranglerError, code: "ERR_MIGRATION_FAILED" }
+          : {
+              error: new Error(
+                `wrangler exited 0 but ${target.migrationsTable} does not list ${missing.join(", ")}`,
+              ),
+              code: "ERR_MIGRATION_UNVERIFIED",
+            };
+        const appliedBefore = status.applied.map((a) => a.name);
+        const unchanged =
+          appliedAfter!.join("\n") === appliedBefore.join("\n") && sameFingerprint(before, after!);
         const failedMigration = missing[0];
         const applied = pending.filter((p) => !missing.includes(p));
-        await fail(ctx, { w, backup, failedMigration, applied, failure, done, service, env });
+        await fail(ctx, { w, backup, failedMigration, applied, failure, done, service, env, unchanged });
       }
     }
     const accepted = options.acceptDrift ? status.drift : [];
-    await ctx.api.queryD1(
-      databaseId,
-      checksumRecordSql({
-        now: new Date(ctx.clock.now()).toISOString(),
-        fresh: [
-          ...status.pending.map((p) => ({ name: p.name, sha256: p.sha256 })),
-          ...accepted.flatMap((d) =>
-            d.kind === "changed" && d.current ? [{ name: d.name, sha256: d.current }] : [],
-          ),
-        ],
-        adopt: status.applied.flatMap((a) =>
-          a.checksum === "untracked" && a.sha256 ? [{ name: a.name, sha256: a.sha256 }] : [],
+    const checksums = checksumRecordSql({
+      now: new Date(ctx.clock.now()).toISOString(),
+      fresh: [
+        ...status.pending.map((p) => ({ name: p.name, sha256: p.sha256 })),
+        ...accepted.flatMap((d) =>
+          d.kind === "changed" && d.current ? [{ name: d.name, sha256: d.current }] : [],
         ),
-        removed: accepted.filter((d) => d.kind === "missing-file").map((d) => d.name),
-      }),
-    );
+      ],
+      adopt: status.applied.flatMap((a) =>
+        a.checksum === "untracked" && a.sha256 ? [{ name: a.name, sha256: a.sha256 }] : [],
+      ),
+      removed: accepted.filter((d) => d.kind === "missing-file").map((d) => d.name),
+    });
+    const warnings: string[] = [];
+    try {
+      // INSERT OR REPLACE / OR IGNORE of fixed values: safe to send twice, so retried on 5xx too.
+      await ctx.api.queryD1(databaseId, checksums, undefined, { idempotent: true });
+    } catch (error) {
+      // The migrations are applied (d1_migrations says so): a lost checksum is not worth failing the run
+      // over; the next migrate adopts them as untracked.
+      if (pending.length === 0 && accepted.length > 0) throw error;
+      warnings.push(
+        `the checksums of ${pending.join(", ")} were not recorded (${describeFailure(error)}); the next migrate adopts them`,
+      );
+      ctx.logger.warn(warnings.at(-1)!);
+    }
     if (accepted.length > 0) await ctx.emit("db.drift.accepted", { ...base, entries: accepted });
     if (pending.length > 0)
       await ctx.emit("db.migrate.completed", { ...base, applied: pending, backup: backup.id });
@@ -295,6 +336,7 @@ export async function migrateService(
         backup: backup.id,
         backupPath: backup.path,
         acceptedDrift: accepted,
+        warnings: [...w.status.warnings, ...warnings],
       }),
     );
   }
@@ -318,9 +360,11 @@ async function fail(
     done: Array<{ w: { target: D1Target }; backup: BackupEntry }>;
     service: string;
     env: string;
+    /** d1_migrations, the schema and every row count are as before the apply: nothing to restore here. */
+    unchanged: boolean;
   },
 ): Promise<never> {
-  const { w, backup, failedMigration, failure, service, env } = input;
+  const { w, backup, failedMigration, failure, service, env, unchanged } = input;
   const target = w.target;
   const cause = describeFailure(failure.error);
   await ctx.emit("db.migrate.failed", {
@@ -332,21 +376,28 @@ async function fail(
     code: failure.code,
     error: cause,
     backup: backup.id,
+    state: unchanged ? "unchanged" : "changed",
   });
   const restores: RestoreResult[] = [];
   try {
-    restores.push(
-      await restoreBackup(target, backup, ctx, { safetyBackup: false, reason: "migration-failed" }),
-    );
+    if (!unchanged)
+      restores.push(
+        await restoreBackup(target, backup, ctx, { safetyBackup: false, reason: "migration-failed" }),
+      );
     for (const d of [...input.done].reverse())
       restores.push(
         await restoreBackup(d.w.target, d.backup, ctx, { safetyBackup: false, reason: "migration-failed" }),
       );
   } catch (restoreError) {
+    const details = (restoreError as LegoError).details ?? {};
+    const command =
+      typeof details.command === "string"
+        ? details.command
+        : `lego db restore ${service} --env ${env} --from ${backup.id}`;
     throw new LegoError({
       code: "ERR_RESTORE_AFTER_FAILURE",
       message: `${failedMigration ? `Migration ${failedMigration}` : "Migrating"} failed on ${target.databaseName} (${service}, ${env}): ${cause}. Restoring the backup failed too: ${(restoreError as Error).message}`,
-      hint: `Restore by hand: lego db restore ${service} --env ${env} --from ${backup.id} (the dump is ${backup.path}).`,
+      hint: `Finish the restore with: ${command} (the dump is ${backup.path}).`,
       exitCode: 1,
       kind: "system",
       cause: failure.error,
@@ -357,14 +408,20 @@ async function fail(
         failedMigration,
         backup: backup.id,
         restored: false,
+        state: typeof details.state === "string" ? details.state : undefined,
+        command,
+        restoreError: (restoreError as Error).message,
       },
     });
   }
-  const main = restores[0]!;
-  const tables = Object.keys(main.rowCounts).length;
+  const main = restores[0];
+  const tables = main ? Object.keys(main.rowCounts).length : 0;
+  const outcome = main
+    ? `The data was restored from backup ${backup.id}${main.method === "bookmark" ? " (Time Travel bookmark)" : ""}; the row counts of all ${tables} tables match the backup.`
+    : `Nothing of it was applied: ${target.migrationsTable}, the schema and every table's row count are as before, so the data was left as it was (no restore needed)${restores.length > 0 ? `; the databases migrated before it in this run were restored from their backups` : ""}.`;
   throw new OperationError({
     code: failure.code,
-    message: `${failedMigration ? `Migration ${failedMigration}` : "Migrating"} failed on ${target.databaseName} (${service}, ${env}): ${cause}. The data was restored from backup ${backup.id}${main.method === "bookmark" ? " (Time Travel bookmark)" : ""}; the row counts of all ${tables} tables match the backup.`,
+    message: `${failedMigration ? `Migration ${failedMigration}` : "Migrating"} failed on ${target.databaseName} (${service}, ${env}): ${cause}. ${outcome}`,
     hint: `Fix the migration, then run: lego db migrate ${service} --env ${env}`,
     cause: failure.error,
     details: {
@@ -375,13 +432,66 @@ async function fail(
       appliedBeforeFailure: input.applied,
       backup: backup.id,
       backupPath: backup.path,
-      restored: true,
+      restored: main !== undefined,
+      state: unchanged ? "unchanged" : "restored",
       restores: restores.map((r) => ({
         database: r.database,
         backup: r.backup,
         method: r.method,
         rowCounts: r.rowCounts,
       })),
+    },
+  });
+}
+
+/**
+ * A migration failed and the database could not be read back (after the client's retries) to tell
+ * whether it changed anything. Nothing is dropped or restored blind: the error says so and names the
+ * one command that puts the database back to the backup.
+ */
+async function unknownState(
+  ctx: ResolvedContext,
+  input: {
+    target: D1Target;
+    backup: BackupEntry;
+    pending: string[];
+    wranglerError: unknown;
+    readError: unknown;
+    done: Array<{ w: { target: D1Target }; backup: BackupEntry }>;
+    service: string;
+    env: string;
+  },
+): Promise<never> {
+  const { target, backup, service, env } = input;
+  const command = `lego db restore ${service} --env ${env} --from ${backup.id}`;
+  const why = input.wranglerError ? describeFailure(input.wranglerError) : "wrangler exited 0";
+  await ctx.emit("db.migrate.failed", {
+    service,
+    env,
+    database: target.databaseName,
+    code: "ERR_MIGRATION_STATE_UNKNOWN",
+    error: why,
+    backup: backup.id,
+    state: "unknown",
+  });
+  throw new LegoError({
+    code: "ERR_MIGRATION_STATE_UNKNOWN",
+    message: `Migrating ${target.databaseName} (${service}, ${env}) ended in doubt (${why}) and the database could not be read back: ${describeFailure(input.readError)}. Nothing was dropped or restored: it holds either what it held before or some of ${input.pending.join(", ")} (each migration applies whole or not at all).`,
+    hint: `When the target answers again, see which with: lego db status ${service} --env ${env}; to put the data back as before the migration: ${command}`,
+    exitCode: 1,
+    kind: "system",
+    cause: input.readError,
+    details: {
+      service,
+      env,
+      database: target.databaseName,
+      pending: input.pending,
+      backup: backup.id,
+      backupPath: backup.path,
+      restored: false,
+      state: "unknown",
+      command,
+      migratedEarlierInRun: input.done.map((d) => d.w.target.databaseName),
     },
   });
 }

@@ -48,14 +48,28 @@ export interface D1DatabaseRef {
 
 /** The part of the Cloudflare API @lego/database uses. */
 export interface D1ApiPort {
-  /** Runs one or several `;`-separated statements; returns one result per statement. Throws a LegoError on a SQL error. */
-  queryD1(databaseId: string, sql: string, params?: unknown[]): Promise<D1QueryResult[]>;
+  /**
+   * Runs one or several `;`-separated statements; returns one result per statement. Throws a LegoError
+   * on a SQL error. Retries 429s, and 5xx and dropped connections when the SQL reads (or when
+   * `options.idempotent` says the statements are safe to run twice).
+   */
+  queryD1(
+    databaseId: string,
+    sql: string,
+    params?: unknown[],
+    options?: { idempotent?: boolean | undefined },
+  ): Promise<D1QueryResult[]>;
   /** Finds a database by name or uuid; `undefined` when the account has none by that name. */
   getD1Database(nameOrId: string): Promise<D1DatabaseRef | undefined>;
   /** Creates a database by name (used when a service's database does not exist before its first migration). */
   createD1Database?(name: string): Promise<D1DatabaseRef>;
   /** The Time Travel bookmark of the database's current state, when the target offers Time Travel. */
   getD1Bookmark?(databaseId: string): Promise<string | undefined>;
+  /**
+   * Time Travel: puts the database back to a bookmark in one atomic step (nothing changes unless the
+   * whole restore does), retrying transient failures. Preferred over the wrangler command when present.
+   */
+  restoreD1Bookmark?(databaseId: string, bookmark: string): Promise<unknown>;
 }
 
 /** Where and on what a wrangler D1 command runs. Always `--remote`: Lego acts on the target, not on `.wrangler/state`. */

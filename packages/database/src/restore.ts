@@ -1,7 +1,10 @@
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { LegoError } from "@lego/core";
 import { type BackupEntry, createBackup, verifyBackupFile } from "./backup.ts";
 import { type DatabaseContext, type ResolvedContext, resolveContext } from "./context.ts";
 import type { D1Target } from "./ports.ts";
+import { retryTransient } from "./retry.ts";
 import { isInternalTable, quoteIdentifier } from "./sql.ts";
 import { readAppliedMigrations, requireDatabaseId } from "./status.ts";
 
@@ -119,7 +122,7 @@ export interface RestoreResult {
   databaseId: string;
   /** The backup restored. */
   backup: string;
-  /** `file`: the dump was re-imported; `bookmark`: Time Travel restored the bookmark. */
+  /** `bookmark`: Time Travel restored the backup's bookmark; `file`: the dump was re-imported (no bookmark). */
   method: "file" | "bookmark";
   /** Verified rows per table (equal to the backup's). */
   rowCounts: Record<string, number>;
@@ -154,12 +157,50 @@ async function verifyRestored(
   return { counts, mismatches, migrations };
 }
 
+/** What a database holds, enough to tell whether a failed migration changed anything. */
+export interface DatabaseFingerprint {
+  /** Every user table, view, trigger and index: `type name sql`, sorted. */
+  objects: string[];
+  /** Rows per user table. */
+  counts: Record<string, number>;
+}
+
+/** Reads a database's {@link DatabaseFingerprint} (reads only: retried by the API client). */
+export async function readDatabaseFingerprint(
+  ctx: Pick<ResolvedContext, "api">,
+  databaseId: string,
+): Promise<DatabaseFingerprint> {
+  const [res] = await ctx.api.queryD1(
+    databaseId,
+    "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view', 'trigger', 'index') AND substr(name, 1, 7) <> 'sqlite_' AND substr(name, 1, 4) <> '_cf_'",
+  );
+  const rows = (res?.results ?? [])
+    .map((r) => ({ type: String(r.type), name: String(r.name), sql: String(r.sql ?? "") }))
+    .filter((o) => !isInternalTable(o.name));
+  const counts = await readTableCounts(ctx, databaseId);
+  return { objects: rows.map((o) => `${o.type}\u0000${o.name}\u0000${o.sql}`).sort(), counts };
+}
+
+/** True when two fingerprints describe the same schema and the same row count in every table. */
+export function sameFingerprint(a: DatabaseFingerprint, b: DatabaseFingerprint): boolean {
+  return a.objects.join("\n") === b.objects.join("\n") && compareRowCounts(a.counts, b.counts).length === 0;
+}
+
 /**
- * Restores one D1 database from a backup and proves it: checks the dump's sha256, drops every user
- * table, view and trigger, re-imports the dump (`wrangler d1 execute --remote --file`), then compares
- * each table's row count and the applied migrations with the backup. If that fails and the backup has
- * a Time Travel bookmark (and the runner can restore one), it restores the bookmark and verifies again.
- * Emits `db.restore.started`, then `db.restore.verified` or `db.restore.failed`.
+ * Restores one D1 database from a backup and proves it, without ever dropping live tables before the
+ * replacement is in:
+ * - **Time Travel** (the backup recorded a bookmark: Cloudflare always, the local cloud too): the
+ *   database goes back to the bookmark in one atomic step (`restoreD1Bookmark` through the API, else
+ *   `wrangler d1 time-travel restore`), retried on transient failures (restoring the same bookmark
+ *   twice ends in the same state).
+ * - **The dump** (a target without Time Travel): one file, the `DROP`s of what is there followed by the
+ *   dump, imported in one `wrangler d1 execute --file`, which the target ingests as one batch (one
+ *   transaction on the local cloud: a failure changes nothing). Retried, recomputing the drops each time.
+ *
+ * Then it compares each table's row count and the applied migrations with the backup. When it cannot
+ * finish, it throws `ERR_RESTORE_FAILED` whose `details.state` says what the database holds and whose
+ * hint is the one command that finishes the restore. Emits `db.restore.started`, then
+ * `db.restore.verified` or `db.restore.failed`.
  */
 export async function restoreBackup(
   target: D1Target,
@@ -180,11 +221,6 @@ export async function restoreBackup(
   const base = { service: target.service, env: target.env, database: target.databaseName, backup: backup.id };
   let safety: string | undefined;
   if (options.safetyBackup ?? true) safety = (await createBackup(target, ctx, { reason: "pre-restore" })).id;
-  await ctx.emit("db.restore.started", {
-    ...base,
-    reason: options.reason ?? "manual",
-    ...(safety ? { safetyBackup: safety } : {}),
-  });
   const wranglerOptions = {
     cwd: target.serviceDir,
     configPath: target.configPath,
@@ -192,69 +228,107 @@ export async function restoreBackup(
     env: target.wranglerEnv,
     signal: ctx.signal,
   };
-  let problem: string;
-  let mismatches: CountMismatch[] = [];
-  try {
-    await ctx.api.queryD1(databaseId, dropUserObjectsSql(await readUserObjects(ctx, databaseId)));
-    if (Object.keys(backup.rowCounts).length > 0)
-      await ctx.wrangler.d1Execute({ ...wranglerOptions, file: backup.path });
-    const v = await verifyRestored(ctx, databaseId, target, backup);
-    if (v.mismatches.length === 0) {
-      await ctx.emit("db.restore.verified", {
-        ...base,
-        method: "file",
-        tables: Object.keys(v.counts).length,
-        rowCounts: v.counts,
-      });
-      return {
-        ...base,
-        databaseId,
-        method: "file",
-        rowCounts: v.counts,
-        ...(safety ? { safetyBackup: safety } : {}),
-      };
-    }
-    mismatches = v.mismatches;
-    problem = `the restored database does not match the backup (${describeMismatches(mismatches)})`;
-  } catch (error) {
-    problem = (error as Error).message;
-  }
-  if (backup.bookmark && ctx.wrangler.d1TimeTravelRestore) {
-    ctx.logger.warn(
-      `restoring ${target.databaseName} from its dump failed (${problem}); trying Time Travel bookmark`,
-    );
-    try {
-      await ctx.wrangler.d1TimeTravelRestore({ ...wranglerOptions, bookmark: backup.bookmark });
-      const v = await verifyRestored(ctx, databaseId, target, backup);
-      if (v.mismatches.length === 0) {
-        await ctx.emit("db.restore.verified", {
-          ...base,
-          method: "bookmark",
-          tables: Object.keys(v.counts).length,
-          rowCounts: v.counts,
-        });
-        return {
-          ...base,
-          databaseId,
-          method: "bookmark",
-          rowCounts: v.counts,
-          ...(safety ? { safetyBackup: safety } : {}),
-        };
-      }
-      mismatches = v.mismatches;
-      problem = `after the Time Travel restore the database still does not match (${describeMismatches(mismatches)})`;
-    } catch (error) {
-      problem = `${problem}; the Time Travel restore failed too: ${(error as Error).message}`;
-    }
-  }
-  await ctx.emit("db.restore.failed", { ...base, problem, mismatches });
-  throw new LegoError({
-    code: "ERR_RESTORE_FAILED",
-    message: `Restoring ${target.databaseName} of ${target.service} (${target.env}) from backup ${backup.id} failed: ${problem}`,
-    hint: `The dump is intact at ${backup.path}; retry with: lego db restore ${target.service} --env ${target.env} --from ${backup.id}`,
-    exitCode: 1,
-    details: { ...base, mismatches },
+  const bookmark = backup.bookmark;
+  const timeTravel =
+    bookmark && (ctx.api.restoreD1Bookmark || ctx.wrangler.d1TimeTravelRestore) ? bookmark : undefined;
+  const method: RestoreResult["method"] = timeTravel ? "bookmark" : "file";
+  await ctx.emit("db.restore.started", {
+    ...base,
+    method,
+    reason: options.reason ?? "manual",
+    ...(safety ? { safetyBackup: safety } : {}),
   });
+  const command = `lego db restore ${target.service} --env ${target.env} --from ${backup.id}`;
+  const retry = { clock: ctx.clock, logger: ctx.logger, signal: ctx.signal };
+  const failed = async (
+    problem: string,
+    state: string,
+    cause?: unknown,
+    mismatches: CountMismatch[] = [],
+  ) => {
+    await ctx.emit("db.restore.failed", { ...base, method, problem, state, mismatches });
+    return new LegoError({
+      code: "ERR_RESTORE_FAILED",
+      message: `Restoring ${target.databaseName} of ${target.service} (${target.env}) from backup ${backup.id} failed: ${problem}. ${state}`,
+      hint: `Finish it with: ${command} (the dump is intact at ${backup.path}).`,
+      exitCode: 1,
+      ...(cause ? { cause } : {}),
+      details: { ...base, method, state, command, mismatches },
+    });
+  };
+
+  if (timeTravel) {
+    try {
+      await retryTransient(
+        () =>
+          ctx.api.restoreD1Bookmark
+            ? ctx.api.restoreD1Bookmark(databaseId, timeTravel)
+            : ctx.wrangler.d1TimeTravelRestore!({ ...wranglerOptions, bookmark: timeTravel }),
+        { ...retry, label: `Time Travel restore of ${target.databaseName}` },
+      );
+    } catch (error) {
+      throw await failed(
+        `the Time Travel restore to bookmark ${timeTravel} failed: ${(error as Error).message.split("\n")[0]}`,
+        "Nothing was dropped: a Time Travel restore is all or nothing, so the database holds either what it held before the restore or the whole backup.",
+        error,
+      );
+    }
+  } else {
+    const dump = await readFile(backup.path, "utf8");
+    const file = join(dirname(backup.path), `.${backup.id}.restore.sql`);
+    try {
+      await retryTransient(
+        async () => {
+          // Recomputed per attempt: what is there now is what the file must drop.
+          const objects = await readUserObjects(ctx, databaseId);
+          if (objects.length === 0 && Object.keys(backup.rowCounts).length === 0) return;
+          await writeFile(file, `${dropUserObjectsSql(objects)}\n${dump}`, { mode: 0o600 });
+          await ctx.wrangler.d1Execute({ ...wranglerOptions, file });
+        },
+        { ...retry, label: `re-importing ${backup.file} into ${target.databaseName}` },
+      );
+    } catch (error) {
+      throw await failed(
+        `re-importing the dump failed: ${(error as Error).message.split("\n")[0]}`,
+        "The drops and the dump travel in one import, which the target runs as one transaction: the database holds what it held before the restore.",
+        error,
+      );
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+  let v: Awaited<ReturnType<typeof verifyRestored>>;
+  try {
+    v = await verifyRestored(ctx, databaseId, target, backup);
+  } catch (error) {
+    throw await failed(
+      `the restored database could not be read back: ${(error as Error).message.split("\n")[0]}`,
+      "The restore itself finished; only its check did not.",
+      error,
+    );
+  }
+  if (v.mismatches.length > 0)
+    throw await failed(
+      `the restored database does not match the backup (${describeMismatches(v.mismatches)})`,
+      method === "bookmark"
+        ? `The database is at the Time Travel bookmark ${timeTravel}, taken just before the dump: rows written between the two differ.`
+        : "The database holds the re-imported dump, which does not count the same rows as when it was taken.",
+      undefined,
+      v.mismatches,
+    );
+  await ctx.emit("db.restore.verified", {
+    ...base,
+    method,
+    tables: Object.keys(v.counts).length,
+    rowCounts: v.counts,
+  });
+  return {
+    ...base,
+    databaseId,
+    method,
+    rowCounts: v.counts,
+    ...(safety ? { safetyBackup: safety } : {}),
+  };
 }
 
 function describeMismatches(m: readonly CountMismatch[]): string {

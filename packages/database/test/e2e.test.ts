@@ -140,7 +140,7 @@ describe("on the local cloud, with the real wrangler", () => {
     ]);
   }, 120_000);
 
-  it("a third migration failing half-way leaves every table's rows exactly as before, exit 1, restore audited", async () => {
+  it("a third migration failing half-way changed nothing (one atomic query): exit 1, no restore, audited", async () => {
     const before = await snapshot("ledger-db-staging");
     expect(Object.keys(before)).toEqual(["d1_migrations", "lego_migration_checksums", "notes", "tags"]);
     await writeFile(join(root, "services", "ledger", "migrations", "0003_bad.sql"), M3_BAD);
@@ -149,9 +149,10 @@ describe("on the local cloud, with the real wrangler", () => {
     expect(error.message).toMatch(
       /Migration 0003_bad\.sql failed on ledger-db-staging \(ledger, staging\): .*missing_table/s,
     );
-    expect(error.message).toMatch(
-      /The data was restored from backup .*; the row counts of all 4 tables match the backup\./,
-    );
+    // The local cloud runs the file and its d1_migrations insert as one batch, like D1: d1_migrations
+    // and the compare both say nothing changed, so nothing is restored.
+    expect(error.message).toMatch(/Nothing of it was applied: .*no restore needed/);
+    expect(error.details).toMatchObject({ restored: false, state: "unchanged" });
     expect(await snapshot("ledger-db-staging")).toEqual(before);
     const audit = await readAuditLog(root);
     const failed = audit.find((e) => e.action === "db.migrate.failed");
@@ -159,10 +160,10 @@ describe("on the local cloud, with the real wrangler", () => {
       service: "ledger",
       environment: "staging",
       target: "local",
-      details: { failedMigration: "0003_bad.sql" },
+      details: { failedMigration: "0003_bad.sql", state: "unchanged" },
     });
-    expect(audit.filter((e) => e.runId === failed!.runId).map((e) => e.action)).toContain(
-      "db.restore.verified",
+    expect(audit.filter((e) => e.runId === failed!.runId).map((e) => e.action)).not.toContain(
+      "db.restore.started",
     );
     // The Worker still answers with the same rows.
     expect(JSON.parse((await get("staging-ledger.example.com")).body)).toHaveLength(3);
@@ -188,7 +189,8 @@ describe("on the local cloud, with the real wrangler", () => {
     expect(JSON.parse((await get("staging-ledger.example.com")).body)).toHaveLength(1);
     const named = await findBackup(root, { service: "ledger", env: "staging", from: backup.file });
     const result = await restoreBackup(target!, named, ctx);
-    expect(result).toMatchObject({ method: "file", backup: backup.id, rowCounts: { notes: 3, tags: 2 } });
+    // Time Travel first: the bookmark goes back in one atomic step, no table is dropped beforehand.
+    expect(result).toMatchObject({ method: "bookmark", backup: backup.id, rowCounts: { notes: 3, tags: 2 } });
     expect(await snapshot("ledger-db-staging")).toEqual(before);
     expect(JSON.parse((await get("staging-ledger.example.com")).body)).toHaveLength(3);
   }, 120_000);
@@ -245,12 +247,12 @@ describe("on the local cloud, with the real wrangler", () => {
     expect(await snapshot("ledger-db-staging")).toEqual(before);
   }, 120_000);
 
-  it("when re-importing the dump fails, the restore falls back to the backup's Time Travel bookmark", async () => {
-    // 0003 applies, 0004 fails; the restore drops every table, then D1's import API answers 500 (an
-    // injected fault of the local cloud), so the dump cannot go back in: the bookmark the pre-migrate
-    // backup recorded is restored with `wrangler d1 time-travel restore` instead.
+  it("the restore puts the backup's Time Travel bookmark back in one step, retrying faults on the restore endpoint", async () => {
+    // 0003 applies, 0004 fails; the restore is a Time Travel restore (atomic: nothing is dropped first),
+    // and its endpoint answers 500 half the time: the client retries it (same bookmark, same end state).
     const before = await snapshot("ledger-db-staging");
-    cloud.setFaults([{ route: "POST */d1/database/*/import", kind: "5xx", status: 500 }]);
+    const seen = cloud.requests.length;
+    cloud.setFaults([{ route: "POST */time_travel/restore", kind: "5xx", status: 500, probability: 0.5 }], 7);
     let error: LegoError;
     try {
       error = await catchError(syncPortfolio(portfolio, "staging", ctx));
@@ -262,10 +264,10 @@ describe("on the local cloud, with the real wrangler", () => {
       details: { failedMigration: "0004_worse.sql", restored: true },
     });
     expect(error.message).toMatch(/The data was restored from backup \S+ \(Time Travel bookmark\)/);
-    expect(cloud.requests.some((r) => r.path.endsWith("/import") && r.status === 500)).toBe(true);
-    expect(cloud.requests.some((r) => r.path.includes("/time_travel/restore") && r.status === 200)).toBe(
-      true,
-    );
+    const run = cloud.requests.slice(seen);
+    expect(run.some((r) => r.path.includes("/time_travel/restore") && r.status === 500)).toBe(true);
+    expect(run.some((r) => r.path.includes("/time_travel/restore") && r.status === 200)).toBe(true);
+    expect(run.some((r) => r.path.endsWith("/import"))).toBe(false);
     expect(await snapshot("ledger-db-staging")).toEqual(before);
     const backup = await findBackup(root, {
       service: "ledger",
@@ -280,4 +282,22 @@ describe("on the local cloud, with the real wrangler", () => {
       details: { method: "bookmark" },
     });
   }, 180_000);
+
+  it("a failed migration that changed nothing is not restored", async () => {
+    // 0003 and 0004 both fail on their first statement: d1_migrations, the schema and the counts are as
+    // before, so there is nothing to restore (and no Time Travel restore to lose concurrent writes).
+    const dir = join(root, "services", "ledger", "migrations");
+    await writeFile(join(dir, "0003_bad.sql"), "INSERT INTO missing_table VALUES (1);");
+    await writeFile(join(dir, "0004_worse.sql"), "SELECT 1;");
+    const before = await snapshot("ledger-db-staging");
+    const seen = cloud.requests.length;
+    const error = await catchError(syncPortfolio(portfolio, "staging", ctx));
+    expect(error).toMatchObject({
+      code: "ERR_MIGRATION_FAILED",
+      details: { failedMigration: "0003_bad.sql", restored: false, state: "unchanged" },
+    });
+    expect(error.message).toMatch(/no restore needed/);
+    expect(cloud.requests.slice(seen).some((r) => r.path.includes("/time_travel/restore"))).toBe(false);
+    expect(await snapshot("ledger-db-staging")).toEqual(before);
+  }, 120_000);
 });
