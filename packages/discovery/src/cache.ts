@@ -71,7 +71,7 @@ interface StoredEntry<T> {
 }
 
 /** Bumped whenever the shape of a cached value changes, so older caches are ignored rather than misread. */
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 
 /**
  * The discovery cache under `<root>/.lego/cache/` (the seed's `ConfigurationCacheManager`). Each entry

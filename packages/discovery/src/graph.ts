@@ -8,6 +8,8 @@ export interface DependencyEdge {
   via: "binding" | "dependsOn";
   environment?: string | undefined;
   binding?: string | undefined;
+  /** The file and key that make this edge, e.g. `services/api/wrangler.jsonc env.staging.services[0]`. */
+  source?: string | undefined;
 }
 
 /** The services of a portfolio and what each depends on. */
@@ -178,6 +180,16 @@ export function formatCycle(cycle: readonly string[]): string {
   return cycle.join(" -> ");
 }
 
+/** Where each step of a cycle is declared: `api -> auth: services/api/wrangler.jsonc services[0]`. */
+export function cycleSources(graph: DependencyGraph, cycle: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < cycle.length; i++) {
+    const edge = graph.edges.find((e) => e.from === cycle[i] && e.to === cycle[i + 1] && e.source);
+    if (edge) out.push(`${edge.from} -> ${edge.to}: ${edge.source}`);
+  }
+  return out;
+}
+
 /**
  * The deploy order of `names` (default: every service) with their dependencies first. Throws
  * `ERR_DEPENDENCY_CYCLE` naming the cycle when one touches the requested services.
@@ -189,11 +201,12 @@ export function topologicalOrder(graph: DependencyGraph, names?: readonly string
   const wanted = new Set(names ?? graph.nodes);
   const cycle = graph.cycles.find((c) => c.some((n) => wanted.has(n)));
   if (cycle) {
+    const sources = cycleSources(graph, cycle);
     throw new UsageError({
       code: "ERR_DEPENDENCY_CYCLE",
-      message: `Dependency cycle: ${formatCycle(cycle)}`,
+      message: `Dependency cycle: ${formatCycle(cycle)}${sources.length > 0 ? ` (${sources.join("; ")})` : ""}`,
       hint: "Remove one service binding or dependsOn entry on that path, so one of them can be deployed first.",
-      details: { cycle },
+      details: { cycle, sources },
     });
   }
   return graph.order.filter((n) => wanted.has(n));

@@ -22,7 +22,13 @@ export { DOMAIN_CONFIG_FILES, readDomainConfigExports } from "./domain-config.ts
 export { DiscoveryErrorCode } from "./errors.ts";
 export { expandFolderGlobs } from "./glob.ts";
 export type { DependencyEdge, DependencyGraph } from "./graph.ts";
-export { buildDependencyGraph, formatCycle, topologicalOrder, transitiveDependencies } from "./graph.ts";
+export {
+  buildDependencyGraph,
+  cycleSources,
+  formatCycle,
+  topologicalOrder,
+  transitiveDependencies,
+} from "./graph.ts";
 export type { KeyPath } from "./key-path.ts";
 export { formatKeyPath } from "./key-path.ts";
 export type { Portfolio, PortfolioService, ServiceEnvironment } from "./model.ts";
@@ -31,7 +37,7 @@ export { createModuleLoader } from "./module-loader.ts";
 export type { ScanPortfolioOptions } from "./portfolio.ts";
 export { DEFAULT_SERVICE_PATTERNS, LEGO_CONFIG_FILES, scanPortfolio } from "./portfolio.ts";
 export type { MatchKind, ResolvedService } from "./resolve.ts";
-export { closeNames, matchServices, resolveService } from "./resolve.ts";
+export { assertServicesReady, closeNames, matchServices, resolveService } from "./resolve.ts";
 export type {
   DeploymentValidatorOptions,
   ValidateDeploymentOptions,
@@ -57,12 +63,16 @@ export type {
   D1DatabaseBinding,
   ParseWranglerResult,
   ServiceBinding,
+  WranglerCheckOptions,
   WranglerConfig,
   WranglerEnvironment,
+  WranglerPathReference,
   WranglerRoute,
 } from "./wrangler-config.ts";
 export {
   hostnameOfPattern,
+  isCalendarDate,
+  MAX_CONFIG_BYTES,
   normalizeWranglerConfig,
   parseConfigText,
   parseWranglerConfig,

@@ -1,6 +1,6 @@
 import type { DomainConfig, ProductionTests } from "@lego/runtime";
 import type { DependencyGraph } from "./graph.ts";
-import type { D1DatabaseBinding, ServiceBinding, WranglerRoute } from "./wrangler-config.ts";
+import type { ConfigProblem, D1DatabaseBinding, ServiceBinding, WranglerRoute } from "./wrangler-config.ts";
 
 /** One environment of a service: what `lego deploy --env <name>` acts on. */
 export interface ServiceEnvironment {
@@ -61,6 +61,12 @@ export interface PortfolioService {
   domainConfig?: DomainConfig | undefined;
   /** Other entries of the same domains module, when it declares more than one service (names only). */
   otherDomainEntries?: string[] | undefined;
+  /**
+   * Problems that stop a deploy or migration of this service but not a listing: `main` missing or
+   * not a file, no `compatibility_date`, a declared `migrations_dir` missing, a badly named migration.
+   * Absent when there are none. `resolveService` and validation refuse a service that has any.
+   */
+  problems?: ConfigProblem[] | undefined;
 }
 
 /** A scanned portfolio. Plain JSON, so it can be cached and printed with `--json`. */

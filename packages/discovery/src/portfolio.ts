@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type Clock, createNullLogger, type Logger, UsageError } from "@lego/core";
@@ -7,10 +7,12 @@ import { ConfigurationCacheManager, type InputStamp, stampInputs } from "./cache
 import { DOMAIN_CONFIG_FILES, readDomainConfigExports } from "./domain-config.ts";
 import { expandFolderGlobs } from "./glob.ts";
 import { buildDependencyGraph, type DependencyEdge } from "./graph.ts";
+import { formatKeyPath } from "./key-path.ts";
 import type { Portfolio, PortfolioService, ServiceEnvironment } from "./model.ts";
 import { createModuleLoader } from "./module-loader.ts";
 import {
   type ConfigProblem,
+  MAX_CONFIG_BYTES,
   parseConfigText,
   parseWranglerConfig,
   WRANGLER_CONFIG_FILES,
@@ -236,9 +238,11 @@ function buildService(
   domain: DomainConfig | undefined,
   domainFile: string | undefined,
   others: string[],
+  problems: ConfigProblem[],
 ): PortfolioService {
   const { names, environments } = buildEnvironments(wrangler, domain);
   return {
+    ...(problems.length > 0 ? { problems } : {}),
     name: domain?.name ?? wrangler.name,
     ...(domain?.displayName ? { displayName: domain.displayName } : {}),
     path: join(root, dir),
@@ -263,6 +267,77 @@ function buildService(
   };
 }
 
+/** A config too big to be a hand-written one (see MAX_CONFIG_BYTES): a problem, else undefined. */
+function oversized(path: string, file: string): ConfigProblem | undefined {
+  const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  if (size <= MAX_CONFIG_BYTES) return undefined;
+  return {
+    file,
+    keyPath: "(file)",
+    message: `is ${(size / 1024 / 1024).toFixed(1)} MiB; Lego reads configs up to ${MAX_CONFIG_BYTES / 1024 / 1024} MiB (a hand-written config is a few KB: this one is generated or pasted by mistake)`,
+  };
+}
+
+/** Migration file names wrangler and Lego handle everywhere: no spaces, quotes or shell characters. */
+const MIGRATION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.sql$/;
+
+/**
+ * What the wrangler config points to on disk: `main` must be a file, a declared `migrations_dir` a
+ * folder (`problems`: these block a deploy or migration of the service, not a listing), and every
+ * migration in it well named (`fatal`: the scan refuses). Also returns the paths to stamp, so the
+ * cache notices when they change.
+ */
+function checkPaths(
+  serviceDir: string,
+  wrangler: WranglerConfig,
+): { problems: ConfigProblem[]; fatal: ConfigProblem[]; stamp: string[] } {
+  const problems: ConfigProblem[] = [...wrangler.deployProblems];
+  const fatal: ConfigProblem[] = [];
+  const stamp: string[] = [];
+  const seen = new Set<string>();
+  for (const ref of wrangler.paths) {
+    const abs = resolve(serviceDir, ref.path);
+    const key = `${ref.kind}:${abs}`;
+    const first = !seen.has(key);
+    seen.add(key);
+    const stat = statSync(abs, { throwIfNoEntry: false });
+    if (first) stamp.push(abs);
+    const at = { file: wrangler.file, keyPath: ref.keyPath };
+    if (ref.kind === "main") {
+      if (!stat?.isFile())
+        problems.push({
+          ...at,
+          message: `"${ref.path}" ${stat ? "is not a file" : "does not exist"}; it is the module wrangler deploys`,
+        });
+      continue;
+    }
+    if (!stat) {
+      if (ref.declared)
+        problems.push({ ...at, message: `"${ref.path}" does not exist; create the folder or fix the path` });
+      continue;
+    }
+    if (!stat.isDirectory()) {
+      problems.push({ ...at, message: `"${ref.path}" is not a folder` });
+      continue;
+    }
+    if (!first) continue;
+    let names: string[] = [];
+    try {
+      names = readdirSync(abs);
+    } catch {
+      names = [];
+    }
+    for (const name of names.filter((n) => n.toLowerCase().endsWith(".sql")).sort()) {
+      if (!MIGRATION_NAME.test(name))
+        fatal.push({
+          ...at,
+          message: `migration "${name}" in "${ref.path}" has a name wrangler and Lego refuse; rename it like 0002_add_index.sql (letters, digits, "_", "-", ".")`,
+        });
+    }
+  }
+  return { problems, fatal, stamp };
+}
+
 interface ReadResult {
   services: CachedService[];
   skipped: Portfolio["skipped"];
@@ -279,8 +354,13 @@ async function readServices(
   const problems: ConfigProblem[] = [];
   const parseErrors: UsageError[] = [];
   const skipped: Portfolio["skipped"] = [];
-  const pending: Array<{ dir: string; stamps: InputStamp[]; wrangler: WranglerConfig; domainPath?: string }> =
-    [];
+  const pending: Array<{
+    dir: string;
+    stamps: InputStamp[];
+    wrangler: WranglerConfig;
+    pathProblems: ConfigProblem[];
+    domainPath?: string;
+  }> = [];
 
   for (const dir of dirs) {
     const abs = join(root, dir);
@@ -298,6 +378,13 @@ async function readServices(
     const wranglerFile = `${dir}/${wranglerName}`;
     const wranglerPath = join(abs, wranglerName);
     stamps.push(...stampInputs([wranglerPath]));
+    const tooBig =
+      oversized(wranglerPath, wranglerFile) ??
+      (domainName ? oversized(join(abs, domainName), `${dir}/${domainName}`) : undefined);
+    if (tooBig) {
+      problems.push(tooBig);
+      continue;
+    }
     try {
       const parsed = parseWranglerConfig(readFileSync(wranglerPath, "utf8"), wranglerFile);
       if (!parsed.ok) {
@@ -306,7 +393,20 @@ async function readServices(
       }
       const domainPath = domainName ? join(abs, domainName) : undefined;
       if (domainPath) stamps.push(...stampInputs([domainPath]));
-      pending.push({ dir, stamps, wrangler: parsed.config, ...(domainPath ? { domainPath } : {}) });
+      const paths = checkPaths(abs, parsed.config);
+      // A badly named migration is refused by every command, so `lego db migrate` never applies one.
+      if (paths.fatal.length > 0) {
+        problems.push(...paths.fatal);
+        continue;
+      }
+      stamps.push(...stampInputs(paths.stamp));
+      pending.push({
+        dir,
+        stamps,
+        wrangler: parsed.config,
+        pathProblems: paths.problems,
+        ...(domainPath ? { domainPath } : {}),
+      });
     } catch (error) {
       if (error instanceof UsageError) parseErrors.push(error);
       else throw error;
@@ -314,6 +414,8 @@ async function readServices(
   }
 
   const domainPaths = pending.flatMap((p) => (p.domainPath ? [p.domainPath] : []));
+  // The schema that validates what the configs export loads here while a worker thread evaluates them.
+  if (domainPaths.length > 0) import("@lego/runtime").catch(() => undefined);
   const { modules, errors } =
     domainPaths.length > 0 ? await loader().loadAll(domainPaths) : { modules: new Map(), errors: new Map() };
   const services: CachedService[] = [];
@@ -336,6 +438,15 @@ async function readServices(
         problems.push(...result.problems);
         continue;
       }
+      if (result.configs.length === 0) {
+        problems.push({
+          file: domainFile,
+          keyPath: "domains",
+          message:
+            'declares no service; export const domains = { "<service>": { name, domains: { production: "<hostname>" } } }',
+        });
+        continue;
+      }
       const picked = pickDomainEntry(result.configs, item.wrangler, domainFile);
       if (picked.problem) {
         problems.push(picked.problem);
@@ -348,7 +459,7 @@ async function readServices(
       dir: item.dir,
       scannedAt: now,
       stamps: packStamps(root, item.stamps),
-      service: buildService(root, item.dir, item.wrangler, domain, domainFile, others),
+      service: buildService(root, item.dir, item.wrangler, domain, domainFile, others, item.pathProblems),
     });
   }
   if (problems.length > 0 || parseErrors.length > 0) throw problemsError(problems, parseErrors);
@@ -369,14 +480,30 @@ function dependencyEdges(services: PortfolioService[]): {
   const external: Portfolio["externalBindings"] = [];
   for (const s of services) {
     for (const env of Object.values(s.environments)) {
-      for (const b of env.serviceBindings) {
+      for (const [index, b] of env.serviceBindings.entries()) {
         const target = byScript.get(b.service);
+        const key = env.wranglerEnv
+          ? formatKeyPath(["env", env.wranglerEnv, "services", index])
+          : `services[${index}]`;
         if (target)
-          edges.push({ from: s.name, to: target, via: "binding", environment: env.name, binding: b.binding });
+          edges.push({
+            from: s.name,
+            to: target,
+            via: "binding",
+            environment: env.name,
+            binding: b.binding,
+            source: `${s.wranglerConfigFile} ${key}`,
+          });
         else external.push({ service: s.name, environment: env.name, binding: b.binding, script: b.service });
       }
     }
-    for (const dep of s.dependsOn) edges.push({ from: s.name, to: dep, via: "dependsOn" });
+    for (const dep of s.dependsOn)
+      edges.push({
+        from: s.name,
+        to: dep,
+        via: "dependsOn",
+        source: `${s.domainConfigFile ?? "the domain config"} dependsOn`,
+      });
   }
   return { edges, external };
 }

@@ -135,3 +135,29 @@ export function resolveService(portfolio: Portfolio, arg: string): ResolvedServi
     },
   });
 }
+
+/**
+ * Throws `ERR_CONFIG_INVALID` (exit 2) naming the file and key of the first problem when a service's
+ * configs point to something missing (`main`, `migrations_dir`) or lack what wrangler needs
+ * (`compatibility_date`). Call it before deploying or migrating the services a user picked: listing
+ * and resolving them does not (a portfolio with one half-written service still lists).
+ *
+ * @example
+ * const { service } = resolveService(portfolio, "api");
+ * assertServicesReady([service]);
+ */
+export function assertServicesReady(services: readonly PortfolioService[]): void {
+  const problems = services.flatMap((s) => s.problems ?? []);
+  const first = problems[0];
+  if (!first) return;
+  const lines = problems.map((p) => `${p.file}: ${p.keyPath}: ${p.message}`);
+  throw new UsageError({
+    code: "ERR_CONFIG_INVALID",
+    message: `${lines[0]}${lines.length > 1 ? ` (and ${lines.length - 1} more problem${lines.length > 2 ? "s" : ""})` : ""}`,
+    hint:
+      lines.length > 1
+        ? `Fix each of these:\n  ${lines.join("\n  ")}`
+        : `Fix ${first.keyPath} in ${first.file}; \`lego validate\` checks every service.`,
+    details: { file: first.file, keyPath: first.keyPath, problems },
+  });
+}

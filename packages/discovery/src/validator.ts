@@ -11,7 +11,8 @@ import {
   UsageError,
 } from "@lego/core";
 import { type AccountClient, type AccountDiscovery, DomainDiscovery, zoneCandidates } from "./account.ts";
-import { formatCycle } from "./graph.ts";
+import { cycleSources, formatCycle } from "./graph.ts";
+import { formatKeyPath } from "./key-path.ts";
 import type { Portfolio, PortfolioService, ServiceEnvironment } from "./model.ts";
 
 /** How far validation goes: each level includes the one before. */
@@ -140,7 +141,7 @@ export function portfolioChecks(portfolio: Portfolio, services?: readonly string
         id: "graph.acyclic",
         ok: false,
         severity: "error",
-        message: `Dependency cycle: ${formatCycle(cycle)}`,
+        message: `Dependency cycle: ${formatCycle(cycle)}${sourcesNote(cycleSources(portfolio.graph, cycle))}`,
         hint: "Remove one service binding or dependsOn entry on that path so one service can be deployed first.",
         service: cycle[0],
       }),
@@ -169,6 +170,8 @@ export function portfolioChecks(portfolio: Portfolio, services?: readonly string
     for (const env of Object.values(s.environments)) {
       if (env.wranglerEnv === undefined) continue;
       const owner = `${s.name} (${env.name})`;
+      const hostFile = (host: string) =>
+        env.hostname === host && s.domainConfigFile ? s.domainConfigFile : s.wranglerConfigFile;
       const otherScript = scripts.get(env.scriptName);
       if (otherScript && (scope.has(s.name) || scope.has(otherScript.split(" ")[0]!))) {
         out.push(
@@ -191,13 +194,13 @@ export function portfolioChecks(portfolio: Portfolio, services?: readonly string
               id: "config.hostname-unique",
               ok: false,
               severity: "error",
-              message: `Hostname ${host} is claimed by both ${other} and ${owner}`,
+              message: `Hostname ${host} is claimed by both ${other} and ${owner} in ${hostFile(host)}`,
               hint: "A hostname serves one Worker; remove it from one of the two configs.",
               service: s.name,
               environment: env.name,
             }),
           );
-        } else hosts.set(host, owner);
+        } else hosts.set(host, `${owner} in ${hostFile(host)}`);
       }
     }
   }
@@ -215,6 +218,18 @@ export function basicChecks(
 ): ValidationCheck[] {
   const out: ValidationCheck[] = [];
   const at = { service: service.name, environment };
+  for (const problem of service.problems ?? []) {
+    out.push(
+      basic({
+        id: "config.files",
+        ok: false,
+        severity: "error",
+        message: `${problem.file}: ${problem.keyPath}: ${problem.message}`,
+        hint: `Fix ${problem.keyPath} in ${problem.file}; wrangler would fail on it.`,
+        ...at,
+      }),
+    );
+  }
   const env = service.environments[environment];
   if (!env) {
     out.push(
@@ -507,7 +522,7 @@ export function standardChecks(
       `the Workers ${service.name} binds to`,
     );
     const scripts = new Set((account.workers ?? []).map((w) => w.script));
-    for (const binding of env.serviceBindings) {
+    for (const [index, binding] of env.serviceBindings.entries()) {
       const owner = portfolio.services.find((s) =>
         Object.values(s.environments).some((e) => e.scriptName === binding.service),
       );
@@ -535,7 +550,7 @@ export function standardChecks(
           severity: exists ? "info" : "error",
           message: exists
             ? `${binding.binding} -> ${binding.service}: the Worker exists`
-            : `${service.name} (${environment}) binds ${binding.binding} to the Worker "${binding.service}", which is not deployed in account ${account.accountId ?? "?"} and is not earlier in this plan`,
+            : `${service.wranglerConfigFile}: ${bindingKeyPath(env, index)}: ${service.name} (${environment}) binds ${binding.binding} to the Worker "${binding.service}", which is not deployed in account ${account.accountId ?? "?"} and is not earlier in this plan`,
           ...(exists
             ? {}
             : {
@@ -551,10 +566,22 @@ export function standardChecks(
   return out;
 }
 
+const sourcesNote = (sources: string[]) => (sources.length > 0 ? ` (${sources.join("; ")})` : "");
+
+/** Where a service binding is written: `services[0]` at the top level, else `env.<e>.services[0]`. */
+function bindingKeyPath(env: ServiceEnvironment, index: number): string {
+  return env.wranglerEnv
+    ? `${formatKeyPath(["env", env.wranglerEnv, "services", index])}.service`
+    : `services[${index}].service`;
+}
+
+/** Checks that fail on what the configs say (bad input), even when an account was needed to tell. */
+const CONFIG_CHECKS = new Set(["binding.target-exists"]);
+
 function exitCodeFor(report: ValidationReport): number {
   const failed = report.checks.filter((c) => !c.ok && c.severity === "error");
   if (failed.some((c) => c.id === "account.token" || c.id === "account.reachable")) return ExitCode.Auth;
-  if (failed.some((c) => c.level === "basic")) return ExitCode.Usage;
+  if (failed.some((c) => c.level === "basic" || CONFIG_CHECKS.has(c.id))) return ExitCode.Usage;
   return ExitCode.Failure;
 }
 

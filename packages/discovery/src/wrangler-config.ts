@@ -66,6 +66,17 @@ export interface WranglerEnvironment {
   main?: string | undefined;
 }
 
+/** A path a wrangler config points to, checked on disk by the portfolio scan. */
+export interface WranglerPathReference {
+  kind: "main" | "migrations_dir";
+  /** Where in the file, e.g. `env.staging.d1_databases[0].migrations_dir`. */
+  keyPath: string;
+  /** As written, relative to the service folder. */
+  path: string;
+  /** False for wrangler's default (`migrations`), which may be absent while there are no migrations. */
+  declared: boolean;
+}
+
 /** A parsed and shape-checked wrangler config. */
 export interface WranglerConfig {
   /** The file the config came from, as given to the parser. */
@@ -80,6 +91,13 @@ export interface WranglerConfig {
   environments: Record<string, WranglerEnvironment>;
   /** The raw parsed document (after syntax checks only). */
   raw: Record<string, unknown>;
+  /** `main` and `migrations_dir` values, for the scan to check on disk. */
+  paths: WranglerPathReference[];
+  /**
+   * Problems that do not stop Lego reading the portfolio but stop a deploy or migration of this
+   * service (wrangler would fail on them): no `main`, no `compatibility_date`.
+   */
+  deployProblems: ConfigProblem[];
 }
 
 /** The result of {@link parseWranglerConfig}: a config when there are no problems. */
@@ -157,6 +175,7 @@ function describe(value: unknown): string {
 
 class ShapeChecker {
   readonly problems: ConfigProblem[] = [];
+  readonly paths: WranglerPathReference[] = [];
   private readonly file: string;
   constructor(file: string) {
     this.file = file;
@@ -176,6 +195,46 @@ class ShapeChecker {
       return undefined;
     }
     return value;
+  }
+
+  workerName(name: string, path: KeyPath): void {
+    if (!WORKER_NAME.test(name)) {
+      const lower = name.toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
+      this.problem(
+        path,
+        `"${name}" is not a valid Worker name: lower-case letters, digits, "-" and "_" only (e.g. "${lower}")`,
+      );
+    } else if (name.length > 63) {
+      this.problem(path, `"${name}" is ${name.length} characters long; a Worker name has at most 63`);
+    }
+  }
+
+  compatibilityDate(value: unknown, path: KeyPath, now: number | undefined): void {
+    if (value === undefined) return;
+    if (typeof value !== "string" || !isCalendarDate(value)) {
+      this.problem(path, `must be a date written YYYY-MM-DD (e.g. "2025-09-01"), got ${describe(value)}`);
+      return;
+    }
+    if (now !== undefined && value > new Date(now + 86_400_000).toISOString().slice(0, 10)) {
+      this.problem(path, `"${value}" is in the future; Cloudflare refuses it (use today's date or earlier)`);
+    }
+  }
+
+  /** A path the Worker's files are read from: relative, and inside the service folder. */
+  relativePath(value: string, path: KeyPath, kind: WranglerPathReference["kind"], declared = true): void {
+    const parts = value.replace(/\\/g, "/").split("/");
+    let depth = 0;
+    let escapes = false;
+    for (const part of parts) {
+      if (part === "..") depth--;
+      else if (part !== "." && part !== "") depth++;
+      if (depth < 0) escapes = true;
+    }
+    if (/^([a-z]:)?[\\/]/i.test(value) || escapes) {
+      this.problem(path, `"${value}" is outside the service folder; use a path relative to it, inside it`);
+      return;
+    }
+    this.paths.push({ kind, keyPath: formatKeyPath(path), path: value, declared });
   }
 
   boolean(value: unknown, path: KeyPath): boolean | undefined {
@@ -252,7 +311,14 @@ class ShapeChecker {
       const binding = this.string(item.binding, [...at, "binding"], true);
       const databaseName = this.string(item.database_name, [...at, "database_name"], true);
       const databaseId = this.string(item.database_id, [...at, "database_id"]);
-      const migrationsDir = this.string(item.migrations_dir, [...at, "migrations_dir"]) ?? "migrations";
+      const declaredDir = this.string(item.migrations_dir, [...at, "migrations_dir"]);
+      const migrationsDir = declaredDir ?? "migrations";
+      this.relativePath(
+        migrationsDir,
+        [...at, "migrations_dir"],
+        "migrations_dir",
+        declaredDir !== undefined,
+      );
       if (binding && databaseName) out.push({ binding, databaseName, databaseId, migrationsDir });
     });
     return out;
@@ -307,16 +373,20 @@ class ShapeChecker {
  * `env.<e>.name ?? <name>-<e>`. Never throws for a shape problem: they are all returned, so a scan
  * can report every one at once.
  */
-export function normalizeWranglerConfig(raw: Record<string, unknown>, file: string): ParseWranglerResult {
+export function normalizeWranglerConfig(
+  raw: Record<string, unknown>,
+  file: string,
+  options: WranglerCheckOptions = {},
+): ParseWranglerResult {
   const check = new ShapeChecker(file);
   const name = check.string(raw.name, ["name"], true);
-  if (name !== undefined && !/^[a-z0-9][a-z0-9-]*$/i.test(name)) {
-    check.problem(["name"], `"${name}" is not a valid Worker name (letters, digits and dashes only)`);
-  }
+  if (name !== undefined) check.workerName(name, ["name"]);
+  check.compatibilityDate(raw.compatibility_date, ["compatibility_date"], options.now);
   const topRoutes = check.routes(raw, []) ?? [];
   const topWorkersDev = check.boolean(raw.workers_dev, ["workers_dev"]);
   const topAccount = check.string(raw.account_id, ["account_id"]);
   const topMain = check.string(raw.main, ["main"]);
+  if (topMain !== undefined) check.relativePath(topMain, ["main"], "main");
   const topLevel: WranglerEnvironment = {
     wranglerEnv: "",
     scriptName: name ?? "",
@@ -342,6 +412,10 @@ export function normalizeWranglerConfig(raw: Record<string, unknown>, file: stri
       }
       envNames.push(envName);
       const ownName = check.string(rawEnv.name, [...at, "name"]);
+      if (ownName !== undefined) check.workerName(ownName, [...at, "name"]);
+      check.compatibilityDate(rawEnv.compatibility_date, [...at, "compatibility_date"], options.now);
+      const ownMain = check.string(rawEnv.main, [...at, "main"]);
+      if (ownMain !== undefined) check.relativePath(ownMain, [...at, "main"], "main");
       const routes = check.routes(rawEnv, at) ?? topRoutes;
       const workersDev = check.boolean(rawEnv.workers_dev, [...at, "workers_dev"]) ?? topWorkersDev;
       environments[envName] = {
@@ -353,7 +427,7 @@ export function normalizeWranglerConfig(raw: Record<string, unknown>, file: stri
         serviceBindings: check.services(rawEnv, at),
         secretsRequired: check.secrets(rawEnv, at),
         accountId: check.string(rawEnv.account_id, [...at, "account_id"]) ?? topAccount,
-        main: check.string(rawEnv.main, [...at, "main"]) ?? topMain,
+        main: ownMain ?? topMain,
       };
     }
   }
@@ -361,10 +435,45 @@ export function normalizeWranglerConfig(raw: Record<string, unknown>, file: stri
   if (check.problems.length > 0 || name === undefined) {
     return { ok: false, problems: check.problems };
   }
+  // wrangler inherits `main` and `compatibility_date`; a Worker made only of static assets has no `main`.
+  const deployProblems: ConfigProblem[] = [];
+  const hasAssets = (env: Record<string, unknown>) => env.assets !== undefined;
+  const envRaw = (isRecord(raw.env) ? raw.env : {}) as Record<string, Record<string, unknown>>;
+  if (topMain === undefined && !hasAssets(raw)) {
+    const lacking = envNames.filter((e) => envRaw[e]?.main === undefined && !hasAssets(envRaw[e] ?? {}));
+    if (envNames.length === 0 || lacking.length > 0) {
+      deployProblems.push({
+        file,
+        keyPath: "main",
+        message: `is missing: wrangler needs the Worker's entry module (e.g. "main": "src/index.ts")${lacking.length > 0 ? `; env ${lacking.join(", ")} inherit${lacking.length === 1 ? "s" : ""} it` : ""}`,
+      });
+    }
+  }
+  if (raw.compatibility_date === undefined) {
+    const lacking = envNames.filter((e) => envRaw[e]?.compatibility_date === undefined);
+    if (envNames.length === 0 || lacking.length > 0) {
+      deployProblems.push({
+        file,
+        keyPath: "compatibility_date",
+        message:
+          'is missing: Cloudflare needs one to upload a Worker (e.g. "compatibility_date": "2025-09-01")',
+      });
+    }
+  }
   return {
     ok: true,
     problems: [],
-    config: { file, format: configFormat(file), name, envNames, topLevel, environments, raw },
+    config: {
+      file,
+      format: configFormat(file),
+      name,
+      envNames,
+      topLevel,
+      environments,
+      raw,
+      paths: check.paths,
+      deployProblems,
+    },
   };
 }
 
@@ -372,6 +481,35 @@ export function normalizeWranglerConfig(raw: Record<string, unknown>, file: stri
  * Parses and shape-checks wrangler config text. Syntax errors throw `ERR_CONFIG_PARSE`; shape
  * problems are returned with their key paths.
  */
-export function parseWranglerConfig(text: string, file: string): ParseWranglerResult {
-  return normalizeWranglerConfig(parseConfigText(text, file), file);
+export function parseWranglerConfig(
+  text: string,
+  file: string,
+  options: WranglerCheckOptions = {},
+): ParseWranglerResult {
+  return normalizeWranglerConfig(parseConfigText(text, file), file, options);
+}
+
+/** Options of {@link normalizeWranglerConfig}. */
+export interface WranglerCheckOptions {
+  /** Now, in ms: a `compatibility_date` after today is refused (Cloudflare rejects it). Default: not checked. */
+  now?: number | undefined;
+}
+
+/**
+ * The largest wrangler or domain config Lego reads: 1 MiB. Real configs are a few KB; a bigger one is
+ * generated or pasted by mistake, is parsed (and cached) on every run, and its contents would be
+ * deployed without anyone having read them, so Lego refuses it instead.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Worker names as wrangler and the API accept them: lower-case letters, digits, `-` and `_`, at most 63. */
+const WORKER_NAME = /^[a-z0-9_][a-z0-9_-]*$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True when `value` is `YYYY-MM-DD` and a real calendar day. */
+export function isCalendarDate(value: string): boolean {
+  const m = ISO_DATE.exec(value);
+  if (!m) return false;
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return date.toISOString().slice(0, 10) === value;
 }

@@ -198,7 +198,7 @@ describe("basic checks (pure)", () => {
       "Dependency cycle: a -> b -> a",
       'b dependsOn "ghost", which is not a service of this portfolio',
       'Worker script "shared" is deployed by both a (staging) and c (production)',
-      "Hostname x.example.com is claimed by both a (production) and c (production)",
+      "Hostname x.example.com is claimed by both a (production) in services/a/src/config/domains.ts and c (production) in services/c/src/config/domains.ts",
     ]);
     expect(checks.every((x) => x.level === "basic" && x.severity === "error")).toBe(true);
   });
@@ -249,7 +249,7 @@ describe("standard checks (pure, over a discovery result)", () => {
       "error:binding.target-exists",
     ]);
     expect(checks.find((c) => c.id === "binding.target-exists" && !c.ok)).toMatchObject({
-      message: `api (production) binds DATA to the Worker "data", which is not deployed in account ${ACCOUNT_ID} and is not earlier in this plan`,
+      message: `services/api/wrangler.toml: services[1].service: api (production) binds DATA to the Worker "data", which is not deployed in account ${ACCOUNT_ID} and is not earlier in this plan`,
       hint: "Deploy data to production first (`lego deploy data --env production`), or deploy both in one run so the order is right.",
     });
     expect(checks.find((c) => c.message.includes("new-db"))).toMatchObject({
@@ -360,12 +360,13 @@ describe("DeploymentValidator against an API server", () => {
         id: "binding.target-exists",
         level: "standard",
         severity: "error",
-        message: `gateway (staging) binds AUTH to the Worker "auth-staging", which is not deployed in account ${ACCOUNT_ID} and is not earlier in this plan`,
+        message: `services/gateway/wrangler.jsonc: env.staging.services[0].service: gateway (staging) binds AUTH to the Worker "auth-staging", which is not deployed in account ${ACCOUNT_ID} and is not earlier in this plan`,
         hint: "Deploy auth to staging first (`lego deploy auth --env staging`), or deploy both in one run so the order is right.",
       }),
     ]);
     const error = validationError(report);
-    expect(error).toMatchObject({ code: "ERR_VALIDATION_FAILED", exitCode: 1 });
+    // A binding to a Worker that is not there is bad input (fix the config or the order): exit 2, not 1.
+    expect(error).toMatchObject({ code: "ERR_VALIDATION_FAILED", exitCode: 2 });
     expect(error.message).toContain('"auth-staging"');
 
     // Validating both: auth comes first in the plan, so the binding is satisfied.
