@@ -1,5 +1,6 @@
+import { accessSync, constants, statfsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 // zod/mini: the same validation, tree-shakable. Every command reads the environment first, and the
 // classic `zod` API (one object with every schema and locale) costs ~40 ms to load; this is ~4 ms.
 import * as z from "zod/mini";
@@ -137,8 +138,68 @@ export function readEnv(source: Record<string, string | undefined>): LegoEnv {
   return out as LegoEnv;
 }
 
-/** The user state folder: LEGO_HOME, else $XDG_CONFIG_HOME/lego, else ~/.config/lego. */
+/**
+ * The user state folder: LEGO_HOME, else $XDG_CONFIG_HOME/lego, else ~/.config/lego. A LEGO_HOME that
+ * cannot be a writable folder is refused here, before any command uses it (see {@link checkLegoHome}).
+ */
 export function resolveLegoHome(env: LegoEnv, home: string = homedir()): string {
-  if (env.LEGO_HOME) return env.LEGO_HOME;
+  if (env.LEGO_HOME) return checkLegoHome(env.LEGO_HOME);
   return join(env.XDG_CONFIG_HOME ?? join(home, ".config"), "lego");
+}
+
+// statfs magic numbers of kernel filesystems where a folder cannot be made (writes fail or block).
+const PSEUDO_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, "procfs"],
+  [0x62656572, "sysfs"],
+  [0x64626720, "debugfs"],
+  [0x27e0eb, "cgroup"],
+  [0x63677270, "cgroup2"],
+]);
+
+/**
+ * Checks that `path` (the LEGO_HOME given) is, or can become, a folder Lego writes to: not a file,
+ * not under a file, not on a read-only filesystem or a kernel one (`/proc`, `/sys`), absolute or
+ * resolved. A few stats, no write. Returns `path`; otherwise throws `ERR_ENV_INVALID`
+ * (exit 2) saying why, instead of a raw ENOTDIR or EROFS (or a hang) later.
+ */
+export function checkLegoHome(path: string): string {
+  const abs = isAbsolute(path) ? path : resolve(path);
+  const invalid = (why: string) =>
+    new LegoError({
+      code: "ERR_ENV_INVALID",
+      message: `Environment variable LEGO_HOME is invalid: ${abs} ${why}`,
+      hint: "Point LEGO_HOME at a folder Lego can write (it is created when missing), or unset it to use ~/.config/lego.",
+      exitCode: ExitCode.Usage,
+      details: { variable: "LEGO_HOME" },
+    });
+  let existing = abs;
+  let stat = statSync(existing, { throwIfNoEntry: false });
+  while (!stat) {
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+    stat = statSync(existing, { throwIfNoEntry: false });
+  }
+  if (stat && !stat.isDirectory()) {
+    throw invalid(existing === abs ? "is a file, not a folder" : `is below ${existing}, which is a file`);
+  }
+  let type: number | undefined;
+  try {
+    type = statfsSync(existing).type;
+  } catch {
+    type = undefined;
+  }
+  const pseudo = type === undefined ? undefined : PSEUDO_FILESYSTEMS.get(type);
+  if (pseudo) throw invalid(`is on ${pseudo} (${existing}), where Lego cannot keep files`);
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw invalid(
+      code === "EROFS"
+        ? `is on a read-only filesystem (${existing})`
+        : `cannot be written: ${existing} is not writable (${code ?? "access denied"})`,
+    );
+  }
+  return path;
 }

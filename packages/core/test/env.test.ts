@@ -65,3 +65,31 @@ describe("readEnv", () => {
     expect(resolveLegoHome({}, "/home/u")).toBe("/home/u/.config/lego");
   });
 });
+
+describe("checkLegoHome: a LEGO_HOME that cannot be a writable folder is exit 2 with a hint", () => {
+  it("refuses a file, a path below a file, and kernel filesystems; accepts a folder to be made", async () => {
+    const { mkdtemp, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "lego-home-"));
+    const file = join(dir, "file");
+    await writeFile(file, "x");
+    const refused = (path: string) => {
+      try {
+        resolveLegoHome({ LEGO_HOME: path });
+      } catch (error) {
+        return error as { code: string; exitCode: number; message: string; hint: string };
+      }
+      throw new Error(`${path} was accepted`);
+    };
+    expect(refused(file)).toMatchObject({ code: "ERR_ENV_INVALID", exitCode: 2 });
+    expect(refused(file).message).toContain("is a file, not a folder");
+    expect(refused(join(file, "sub")).message).toContain("which is a file");
+    expect(refused(join(file, "sub")).hint).toMatch(/Point LEGO_HOME at a folder/);
+    if (process.platform === "linux") {
+      expect(refused("/proc/1/x").message).toContain("procfs");
+      expect(refused("/sys/lego").message).toContain("sysfs");
+    }
+    expect(resolveLegoHome({ LEGO_HOME: join(dir, "new", "home") })).toBe(join(dir, "new", "home"));
+  });
+});
