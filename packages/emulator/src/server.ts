@@ -8,7 +8,10 @@ import { accountRoutes } from "./api/account.ts";
 import type { ApiReply, CloudServices, Presigned, RawReply } from "./api/context.ts";
 import { d1Routes, handlePresigned } from "./api/d1.ts";
 import { CfApiError, CfCode, type CfMessage } from "./api/envelope.ts";
+import { queueRoutes } from "./api/queues.ts";
 import { Router } from "./api/router.ts";
+import { kvRoutes, r2Routes } from "./api/storage.ts";
+import { ASSETS_UPLOAD_PATH } from "./api/workers/assets.ts";
 import { workersRoutes } from "./api/workers/index.ts";
 import { TimeTravelStore } from "./d1/time-travel.ts";
 import { emulatorError } from "./errors.ts";
@@ -220,7 +223,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     strictZones: options.strictZones ?? false,
     timeTravel: new TimeTravelStore(store.stateDir),
   };
-  const router = new Router().add(accountRoutes).add(workersRoutes).add(d1Routes);
+  const router = new Router()
+    .add(accountRoutes)
+    .add(workersRoutes)
+    .add(d1Routes)
+    .add(kvRoutes)
+    .add(r2Routes)
+    .add(queueRoutes);
   const requests: RecordedRequest[] = [];
   const cfBlob = JSON.stringify(LOCAL_CF);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -269,6 +278,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         );
         return;
       }
+      const match = router.match(method, path);
+      // The assets upload is authenticated by the upload session's JWT (checked by its handler).
+      const sessionAuth = match !== undefined && ASSETS_UPLOAD_PATH.test(path);
       const auth = req.headers.authorization;
       const bearer =
         typeof auth === "string" && /^Bearer\s+/i.test(auth)
@@ -277,7 +289,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       if (!bearer) {
         throw new CfApiError(401, CfCode.AuthenticationError, "Authentication error");
       }
-      const isWriter = sameSecret(bearer, token);
+      const isWriter = sessionAuth || sameSecret(bearer, token);
       const isReader = !isWriter && readOnly.some((t) => sameSecret(bearer, t));
       if (!isWriter && !isReader) {
         if (path === "/user/tokens/verify")
@@ -286,7 +298,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       }
       if (isReader && method !== "GET")
         throw new CfApiError(403, CfCode.AuthenticationError, "Authentication error");
-      const match = router.match(method, path);
       if (!match) {
         throw new CfApiError(
           501,

@@ -1,6 +1,6 @@
 import type { Handler } from "./context.ts";
 
-/** A route: method, path pattern with `:params`, handler. */
+/** A route: method, path pattern with `:params` (one segment) and a last `*param` (the rest), handler. */
 export interface Route {
   method: string;
   pattern: string;
@@ -24,6 +24,10 @@ export class Router {
         `^${r.pattern
           .split("/")
           .map((seg) => {
+            if (seg.startsWith("*")) {
+              keys.push(seg.slice(1));
+              return "(.+)";
+            }
             if (seg.startsWith(":")) {
               keys.push(seg.slice(1));
               return "([^/]+)";

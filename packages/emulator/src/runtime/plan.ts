@@ -10,6 +10,9 @@ export const SUPPORTED_BINDING_TYPES = [
   "version_metadata",
   "kv_namespace",
   "r2_bucket",
+  "assets",
+  "durable_object_namespace",
+  "queue",
   "inherit",
 ] as const;
 

@@ -70,6 +70,9 @@ export class Generation {
   readonly revision: number;
   readonly direct: Map<string, URL>;
   readonly d1: Set<string>;
+  /** KV namespace ids and R2 bucket names the admin worker binds. */
+  readonly kv: Set<string>;
+  readonly r2: Set<string>;
   readonly versionsByScript: Map<string, RunningVersion[]>;
   #inflight = 0;
   #idle: Array<() => void> = [];
@@ -80,11 +83,14 @@ export class Generation {
     direct: Map<string, URL>,
     d1: Set<string>,
     versions: RunningVersion[],
+    storage: { kv: Set<string>; r2: Set<string> } = { kv: new Set(), r2: new Set() },
   ) {
     this.mf = mf;
     this.revision = revision;
     this.direct = direct;
     this.d1 = d1;
+    this.kv = storage.kv;
+    this.r2 = storage.r2;
     this.versionsByScript = new Map();
     for (const v of versions) {
       const list = this.versionsByScript.get(v.script) ?? [];
@@ -125,6 +131,8 @@ export interface RuntimeOptions {
   outbound?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
   /** How long a swap waits for in-flight requests on the old generation. */
   drainTimeoutMs?: number;
+  /** Receives the tail events of the scripts being tailed (see {@link Runtime.setTailing}). */
+  onTail?: (script: string, event: TailEvent) => void;
 }
 
 /** How long a generation built by {@link Runtime.prepare} waits for the apply() that uses it. */
@@ -164,9 +172,22 @@ export class Runtime {
   #quarantined = new Map<string, string>();
   /** A generation built ahead by {@link prepare}, not serving yet, with the key of what it runs. */
   #prepared: { key: string; gen: Generation; timer: NodeJS.Timeout } | undefined;
+  /** Scripts with an open `wrangler tail`: only they get the tail consumer (it costs every request). */
+  #tailing = new Set<string>();
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
+  }
+
+  /**
+   * Sets the scripts whose events go to `onTail`. Takes effect on the next apply() (the caller applies
+   * the state when the set changed).
+   */
+  setTailing(scripts: Iterable<string>): boolean {
+    const next = new Set(scripts);
+    const same = next.size === this.#tailing.size && [...next].every((s) => this.#tailing.has(s));
+    this.#tailing = next;
+    return !same;
   }
 
   /** The generation now serving, if any. */
@@ -304,6 +325,34 @@ export class Runtime {
   }
 
   /**
+   * Runs `fn` with the admin worker's binding of KV namespace `kv` or R2 bucket `r2`, counted as in flight;
+   * one created since the generation was built triggers a rebuild first.
+   */
+  async withStorage<T>(
+    want: { kv: string } | { r2: string },
+    fn: (binding: unknown) => Promise<T>,
+  ): Promise<T> {
+    const has = (g: Generation) => ("kv" in want ? g.kv.has(want.kv) : g.r2.has(want.r2));
+    let gen = await this.acquire();
+    if (gen && !has(gen)) {
+      gen.leave();
+      await this.#options.store.mutate((draft) => this.apply(draft));
+      gen = await this.acquire();
+    }
+    if (!gen) throw new Error("The local cloud runtime is not running");
+    try {
+      if (!has(gen)) throw new Error("The namespace or bucket is not loaded in the runtime");
+      const binding =
+        "kv" in want
+          ? await gen.mf.getKVNamespace(kvAdminBinding(want.kv), D1_ADMIN_WORKER)
+          : await gen.mf.getR2Bucket(r2AdminBinding(want.r2), D1_ADMIN_WORKER);
+      return await fn(binding);
+    } finally {
+      gen.leave();
+    }
+  }
+
+  /**
    * Runs statements as one D1 batch (one transaction) inside workerd, through the internal D1 worker.
    * Throws with D1's message when a statement fails; nothing of the batch is then applied.
    */
@@ -402,6 +451,10 @@ export class Runtime {
       versions: versions.map((v) => [v.workerName, v.percentage, v.version]),
       secrets: scripts.map((s) => [s, state.secrets[s] ?? {}]),
       d1: state.d1.map((d) => d.uuid),
+      kv: (state.kv ?? []).map((n) => n.id),
+      r2: (state.r2 ?? []).map((b) => b.name),
+      queues: (state.queues ?? []).map((q) => [q.queue_name, q.consumers]),
+      tails: [...this.#tailing].sort(),
     });
     return { state, versions, key };
   }
@@ -414,9 +467,17 @@ export class Runtime {
         .sort((a, b) => b.percentage - a.percentage)[0];
       if (best) primary.set(v.script, best.workerName);
     }
-    const workers: WorkerEntry[] = [d1AdminWorker(state.d1)];
+    const workers: WorkerEntry[] = [adminWorker(state)];
+    const tails = versions.some((v) => this.#tailing.has(v.script));
+    if (tails) workers.push(this.#tailWorker());
     for (const v of versions) {
-      workers.push(await this.#workerEntry(v, state.secrets[v.script] ?? {}, primary, true));
+      const isPrimary = primary.get(v.script) === v.workerName;
+      workers.push(
+        await this.#workerEntry(v, state.secrets[v.script] ?? {}, primary, true, {
+          consumers: isPrimary ? queueTriggers(state, v.script) : [],
+          tail: this.#tailing.has(v.script),
+        }),
+      );
     }
     let mf: Miniflare | undefined;
     try {
@@ -424,7 +485,10 @@ export class Runtime {
       await mf.ready;
       const direct = new Map<string, URL>();
       for (const v of versions) direct.set(v.workerName, await mf.unsafeGetDirectURL(v.workerName));
-      return new Generation(mf, revision, direct, new Set(state.d1.map((d) => d.uuid)), versions);
+      return new Generation(mf, revision, direct, new Set(state.d1.map((d) => d.uuid)), versions, {
+        kv: new Set((state.kv ?? []).map((n) => n.id)),
+        r2: new Set((state.r2 ?? []).map((b) => b.name)),
+      });
     } catch (error) {
       await mf?.dispose().catch(() => {});
       throw new WorkerStartupError(startupMessage(error));
@@ -449,16 +513,49 @@ export class Runtime {
     };
   }
 
+  /** The internal tail consumer: forwards each tail event of the Workers being tailed to the server. */
+  #tailWorker(): WorkerEntry {
+    return {
+      config: {
+        name: TAIL_WORKER,
+        compatibilityDate: "2025-09-01",
+        manifest: {
+          mainModule: "index.js",
+          modules: { "index.js": { type: "esm", contents: TAIL_SOURCE } },
+        },
+        env: {
+          SINK: {
+            type: "fetcher",
+            handler: async (request: { text(): Promise<string> }) => {
+              try {
+                const events = JSON.parse(await request.text()) as TailEvent[];
+                for (const e of events) this.#options.onTail?.(scriptOfWorker(e.scriptName ?? ""), e);
+              } catch {
+                // A malformed batch is dropped: tails are best effort, as on Cloudflare.
+              }
+              return new MfResponse(null, { status: 204 });
+            },
+          } as unknown as EnvBinding,
+        },
+      },
+    };
+  }
+
   async #workerEntry(
     v: RunningVersion,
     secrets: Record<string, SecretRecord>,
     primary: Map<string, string>,
     directSocket: boolean,
+    extras: { consumers: QueueTrigger[]; tail: boolean } = { consumers: [], tail: false },
   ): Promise<WorkerEntry> {
     const { version } = v;
     const env: Record<string, EnvBinding> = {};
+    // Durable Objects live in the script's primary version (the only one that exports the classes), so
+    // both halves of a split deployment, and the Workers binding them, reach the same objects.
+    const doHome = (script: string) =>
+      script === v.script ? (primary.get(script) ?? v.workerName) : primary.get(script);
     for (const b of version.bindings) {
-      const binding = toEnvBinding(b, v.script, version, primary);
+      const binding = toEnvBinding(b, v.script, version, primary, doHome);
       if (binding) env[b.name] = binding;
     }
     for (const [name, secret] of Object.entries(secrets)) {
@@ -486,6 +583,45 @@ export class Runtime {
           : {}),
       },
     };
+    if (doHome(v.script) === v.workerName && version.durable_objects) {
+      const exportsConfig: Record<string, unknown> = {};
+      for (const [cls, d] of Object.entries(version.durable_objects)) {
+        exportsConfig[cls] = { type: "durable-object", storage: d.storage, unsafeUniqueKey: d.key };
+      }
+      (entry.config as { exports?: unknown }).exports = exportsConfig;
+    }
+    const triggers: unknown[] = extras.consumers.map((c) => ({ type: "queue", ...c }));
+    if (triggers.length) (entry.config as { triggers?: unknown }).triggers = triggers;
+    if (extras.tail) (entry.config as { tailConsumers?: unknown }).tailConsumers = [{ worker: TAIL_WORKER }];
+    if (version.assets) {
+      const hasUserWorker = Boolean(version.main_module ?? version.body_part);
+      const cfg = version.assets.config;
+      (entry.config as { assets?: unknown }).assets = {
+        directory: await this.#options.store.assets.site(version.assets.manifest),
+        hasUserWorker,
+        ...(cfg.html_handling ? { htmlHandling: cfg.html_handling } : {}),
+        ...(cfg.not_found_handling ? { notFoundHandling: cfg.not_found_handling } : {}),
+        ...(cfg.run_worker_first !== undefined && hasUserWorker
+          ? { runWorkerFirst: cfg.run_worker_first }
+          : {}),
+      };
+      for (const b of version.bindings)
+        if (b.type === "assets") env[b.name] = { type: "assets" } as EnvBinding;
+      if (!hasUserWorker) {
+        // An assets-only Worker: workerd still needs a script; the router never invokes it.
+        entry.config.manifest = {
+          mainModule: "assets-only.js",
+          modules: {
+            "assets-only.js": {
+              type: "esm",
+              contents: new TextEncoder().encode(
+                "export default { fetch() { return new Response(null, { status: 404 }); } };",
+              ) as Uint8Array<ArrayBuffer>,
+            },
+          },
+        };
+      }
+    }
     if (version.main_module) {
       entry.config.manifest = { mainModule: version.main_module, modules };
     } else if (version.body_part) {
@@ -505,8 +641,29 @@ function toEnvBinding(
   script: string,
   version: VersionRecord,
   primary: Map<string, string>,
+  doHome: (script: string) => string | undefined,
 ): EnvBinding | undefined {
   switch (b.type) {
+    case "durable_object_namespace": {
+      const target = typeof b.script_name === "string" && b.script_name ? b.script_name : script;
+      const worker = doHome(target);
+      const cls = String(b.class_name ?? "");
+      if (!worker) {
+        return {
+          type: "fetcher",
+          handler: () =>
+            new MfResponse(
+              `Durable Object binding ${b.name}: the Worker "${target}" has no active deployment`,
+              {
+                status: 503,
+              },
+            ),
+        };
+      }
+      return { type: "durable-object", worker, exportName: cls } as EnvBinding;
+    }
+    case "queue":
+      return { type: "queue", name: String(b.queue_name ?? b.name) } as EnvBinding;
     case "plain_text":
       return { type: "text", value: String(b.text ?? "") };
     case "json":
@@ -588,9 +745,77 @@ export interface D1BatchSummary {
   sizeAfter: number;
 }
 
-function d1AdminWorker(dbs: D1Record[]): WorkerEntry {
+/** The binding under which the admin worker sees KV namespace `id`. */
+export function kvAdminBinding(id: string): string {
+  return `KV_${id.replace(/[^A-Za-z0-9]/g, "_")}`;
+}
+
+/** The binding under which the admin worker sees R2 bucket `name`. */
+export function r2AdminBinding(name: string): string {
+  return `R2_${name.replace(/[^A-Za-z0-9]/g, "_")}`;
+}
+
+/** A queue consumer as Miniflare's `triggers` entry takes it. */
+export interface QueueTrigger {
+  name: string;
+  maxBatchSize?: number;
+  maxBatchTimeout?: number;
+  maxRetries?: number;
+  retryDelay?: number;
+  deadLetterQueue?: string;
+}
+
+/** The queue consumers of `script`, from the queues' consumer records. */
+function queueTriggers(state: CloudState, script: string): QueueTrigger[] {
+  const out: QueueTrigger[] = [];
+  for (const q of state.queues ?? []) {
+    for (const c of q.consumers) {
+      if (c.script_name !== script) continue;
+      out.push({
+        name: q.queue_name,
+        ...(c.settings.batch_size !== undefined ? { maxBatchSize: c.settings.batch_size } : {}),
+        ...(c.settings.max_wait_time_ms !== undefined
+          ? { maxBatchTimeout: c.settings.max_wait_time_ms / 1000 }
+          : {}),
+        ...(c.settings.max_retries !== undefined ? { maxRetries: c.settings.max_retries } : {}),
+        ...(c.settings.retry_delay !== undefined ? { retryDelay: c.settings.retry_delay } : {}),
+        ...(c.dead_letter_queue ? { deadLetterQueue: c.dead_letter_queue } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** The name of the internal tail consumer. */
+const TAIL_WORKER = "lego-internal-tail";
+const TAIL_SOURCE = `export default {
+  async tail(events, env) {
+    await env.SINK.fetch("http://tail/", { method: "POST", body: JSON.stringify(events) });
+  },
+};`;
+
+/** One event a tail consumer receives (the fields `wrangler tail` prints). */
+export interface TailEvent {
+  scriptName?: string | null;
+  outcome?: string;
+  eventTimestamp?: number | null;
+  event?: unknown;
+  logs?: Array<{ message: unknown[]; level: string; timestamp: number }>;
+  exceptions?: Array<{ name: string; message: string; timestamp: number }>;
+  [key: string]: unknown;
+}
+
+/** The script a Miniflare worker name (`<script>--v-<version>`) runs. */
+export function scriptOfWorker(workerName: string): string {
+  const at = workerName.lastIndexOf("--v-");
+  return at === -1 ? workerName : workerName.slice(0, at);
+}
+
+function adminWorker(state: CloudState): WorkerEntry {
   const env: Record<string, EnvBinding> = {};
-  for (const db of dbs) env[d1AdminBinding(db.uuid)] = { type: "d1", id: db.uuid };
+  for (const db of state.d1) env[d1AdminBinding(db.uuid)] = { type: "d1", id: db.uuid };
+  for (const ns of state.kv ?? []) env[kvAdminBinding(ns.id)] = { type: "kv", id: ns.id };
+  for (const b of state.r2 ?? []) env[r2AdminBinding(b.name)] = { type: "r2", name: b.name };
   return {
     config: {
       name: D1_ADMIN_WORKER,

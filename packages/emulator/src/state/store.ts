@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "@lego/core";
 import { emulatorError } from "../errors.ts";
 import { nowIso, sha256Hex, stableHex32 } from "../ids.ts";
+import { AssetStore } from "./assets.ts";
 import type { CloudState, SecretRecord, ZoneRecord } from "./types.ts";
 
 /** What a fresh state starts with. */
@@ -24,6 +25,8 @@ export interface StateDefaults {
  */
 export class StateStore {
   readonly stateDir: string;
+  /** Workers static assets: upload sessions, blobs, manifests. */
+  readonly assets: AssetStore;
   state: CloudState;
   #queue: Promise<unknown> = Promise.resolve();
   #moduleCache = new Map<string, Uint8Array>();
@@ -31,6 +34,7 @@ export class StateStore {
   private constructor(stateDir: string, state: CloudState) {
     this.stateDir = stateDir;
     this.state = state;
+    this.assets = new AssetStore(stateDir);
   }
 
   /** Opens (or creates) the state under `stateDir`. */

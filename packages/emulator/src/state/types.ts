@@ -47,6 +47,74 @@ export interface VersionRecord {
   bindings: BindingRecord[];
   /** Names of the modules' exported handlers we could detect (informational). */
   handlers: string[];
+  /** Static assets: the completed manifest and the upload's `assets.config`. */
+  assets?: VersionAssets | undefined;
+  /**
+   * Durable Object classes this version exports, after the upload's migrations: class → storage and
+   * the key its objects' data is kept under (a renamed class keeps its predecessor's key).
+   */
+  durable_objects?: Record<string, DurableObjectClass> | undefined;
+  /** The migration tag after this version's migrations. */
+  migration_tag?: string | undefined;
+}
+
+/** A Durable Object class of a script. */
+export interface DurableObjectClass {
+  storage: "sqlite" | "legacy-kv";
+  /** Miniflare's unique key: where the objects' storage lives (stable across versions and restarts). */
+  key: string;
+  /** The namespace id the API reports. */
+  id: string;
+}
+
+/** A queue and its consumers. */
+export interface QueueRecord {
+  queue_id: string;
+  queue_name: string;
+  created_on: string;
+  modified_on: string;
+  settings: { delivery_delay?: number; message_retention_period?: number; delivery_paused?: boolean };
+  consumers: QueueConsumerRecord[];
+}
+
+/** A Worker consuming a queue. */
+export interface QueueConsumerRecord {
+  consumer_id: string;
+  script_name: string;
+  created_on: string;
+  dead_letter_queue?: string | undefined;
+  settings: {
+    batch_size?: number | undefined;
+    max_retries?: number | undefined;
+    max_wait_time_ms?: number | undefined;
+    retry_delay?: number | undefined;
+    max_concurrency?: number | undefined;
+  };
+}
+
+/** A KV namespace. */
+export interface KvNamespaceRecord {
+  id: string;
+  title: string;
+  created_on: string;
+}
+
+/** An R2 bucket. */
+export interface R2BucketRecord {
+  name: string;
+  creation_date: string;
+  location: string;
+  storage_class: string;
+}
+
+/** The static assets of a version. */
+export interface VersionAssets {
+  manifest: string;
+  config: {
+    html_handling?: string | undefined;
+    not_found_handling?: string | undefined;
+    run_worker_first?: boolean | string[] | undefined;
+  };
 }
 
 /** A deployment: which versions serve, at which percentages. */
@@ -76,7 +144,9 @@ export interface ScriptRecord {
     tail_consumers: unknown[];
   };
   subdomain: { enabled: boolean; previews_enabled: boolean };
-  /** Cron triggers, recorded (the local cloud does not fire them). */
+  /** The Durable Object migration tag of the active version (what wrangler reads before uploading). */
+  migration_tag?: string | undefined;
+  /** Cron triggers; the local cloud fires them on schedule. */
   schedules?: Array<{ cron: string; created_on: string; modified_on: string }>;
 }
 
@@ -131,4 +201,7 @@ export interface CloudState {
   d1: D1Record[];
   /** script → secret name → value. */
   secrets: Record<string, Record<string, SecretRecord>>;
+  queues?: QueueRecord[] | undefined;
+  kv?: KvNamespaceRecord[] | undefined;
+  r2?: R2BucketRecord[] | undefined;
 }

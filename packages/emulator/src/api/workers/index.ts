@@ -1,5 +1,7 @@
 import type { Route } from "../router.ts";
+import { assetRoutes } from "./assets.ts";
 import { domainRoutes } from "./domains.ts";
+import { durableObjectRoutes } from "./durable-objects.ts";
 import { routeRoutes } from "./routes.ts";
 import { scriptRoutes } from "./scripts.ts";
 import { secretRoutes } from "./secrets.ts";
@@ -14,4 +16,6 @@ export const workersRoutes: Route[] = [
   ...secretRoutes,
   ...routeRoutes,
   ...domainRoutes,
+  ...assetRoutes,
+  ...durableObjectRoutes,
 ];

@@ -149,25 +149,6 @@ export const scriptRoutes: Route[] = [
     },
   },
   {
-    // wrangler delete looks for Workers Sites namespaces here; the local cloud has no KV management API.
-    method: "GET",
-    pattern: "/accounts/:account/storage/kv/namespaces",
-    handler: (req) => {
-      requireAccount(req);
-      const { items, info } = paginate([], req.query, 20);
-      return ok(items, info);
-    },
-  },
-  {
-    method: "GET",
-    pattern: "/accounts/:account/workers/durable_objects/namespaces",
-    handler: (req) => {
-      requireAccount(req);
-      const { items, info } = paginate([], req.query, 1000);
-      return ok(items, info);
-    },
-  },
-  {
     method: "GET",
     pattern: "/accounts/:account/workers/workers/:script",
     handler: (req) => {

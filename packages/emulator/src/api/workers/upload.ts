@@ -5,6 +5,9 @@ import type { BindingRecord, CloudState, ModuleRef, ScriptRecord, VersionRecord 
 import type { ApiRequest } from "../context.ts";
 import { CfApiError, CfCode } from "../envelope.ts";
 import { moduleTypeOf, type UploadedPart } from "../multipart.ts";
+import { newBucket } from "../storage.ts";
+import { assetsFromUpload } from "./assets.ts";
+import { applyMigrations, checkDurableObjectBindings } from "./durable-objects.ts";
 import { primaryVersion } from "./shared.ts";
 
 /**
@@ -79,6 +82,28 @@ export function resolveBindings(
         });
       }
     }
+    if (type === "kv_namespace") {
+      const id = typeof b.namespace_id === "string" ? b.namespace_id : typeof b.id === "string" ? b.id : "";
+      if (!id)
+        throw new CfApiError(
+          400,
+          CfCode.ScriptValidation,
+          `Binding "${name}" (kv_namespace) needs a \`namespace_id\``,
+        );
+      draft.kv ??= [];
+      if (!draft.kv.some((n) => n.id === id)) draft.kv.push({ id, title: id, created_on: nowIso() });
+    }
+    if (type === "r2_bucket") {
+      const bucket = typeof b.bucket_name === "string" ? b.bucket_name : "";
+      if (!bucket)
+        throw new CfApiError(
+          400,
+          CfCode.ScriptValidation,
+          `Binding "${name}" (r2_bucket) needs a \`bucket_name\``,
+        );
+      draft.r2 ??= [];
+      if (!draft.r2.some((x) => x.name === bucket)) draft.r2.push(newBucket(bucket));
+    }
     if (type === "service") {
       const target = typeof b.service === "string" ? b.service : "";
       if (!target)
@@ -113,7 +138,9 @@ export async function versionFromUpload(
 ): Promise<VersionRecord> {
   const mainModule = typeof metadata.main_module === "string" ? metadata.main_module : undefined;
   const bodyPart = typeof metadata.body_part === "string" ? metadata.body_part : undefined;
-  if (!mainModule && !bodyPart) {
+  const previous = primaryVersion(script);
+  const assets = await assetsFromUpload(req, metadata, previous);
+  if (!mainModule && !bodyPart && !assets) {
     throw new CfApiError(
       400,
       CfCode.ScriptValidation,
@@ -128,7 +155,7 @@ export async function versionFromUpload(
   }
   const entry = mainModule ?? bodyPart;
   const mainIndex = modules.findIndex((m) => m.name === entry);
-  if (mainIndex === -1) {
+  if (mainIndex === -1 && entry !== undefined) {
     throw new CfApiError(
       400,
       CfCode.ScriptValidation,
@@ -141,13 +168,15 @@ export async function versionFromUpload(
     throw new CfApiError(400, CfCode.ScriptValidation, `The main module "${mainModule}" must be JavaScript`);
   }
   const keep = Array.isArray(metadata.keep_bindings) ? (metadata.keep_bindings as string[]) : [];
-  const bindings = resolveBindings(draft, script.name, metadata.bindings, primaryVersion(script), keep);
+  const bindings = resolveBindings(draft, script.name, metadata.bindings, previous, keep);
   const annotations: Record<string, string> = { "workers/triggered_by": "upload" };
   const rawAnn = metadata.annotations;
   if (rawAnn && typeof rawAnn === "object") {
     for (const [k, v] of Object.entries(rawAnn as Record<string, unknown>))
       if (typeof v === "string") annotations[k] = v;
   }
+  const migrated = applyMigrations(script, metadata.migrations);
+  checkDurableObjectBindings(script.name, bindings, migrated.classes);
   const flags = Array.isArray(metadata.compatibility_flags) ? (metadata.compatibility_flags as string[]) : [];
   return {
     id: uuid(),
@@ -163,6 +192,9 @@ export async function versionFromUpload(
       typeof metadata.compatibility_date === "string" ? metadata.compatibility_date : undefined,
     compatibility_flags: flags,
     bindings,
-    handlers: ["fetch"],
+    handlers: entry === undefined ? [] : ["fetch"],
+    ...(assets ? { assets } : {}),
+    ...(Object.keys(migrated.classes).length ? { durable_objects: migrated.classes } : {}),
+    ...(migrated.tag ? { migration_tag: migrated.tag } : {}),
   };
 }
