@@ -37,6 +37,8 @@ export const SecretsErrorCode = [
   "ERR_REVEAL_NEEDS_TTY",
   /** Generated values would be thrown away: nothing persists, pushes or reveals them (exit 2). */
   "ERR_NOTHING_TO_KEEP",
+  /** `rotate` of a secret the service neither declares, has set, nor keeps in the vault (exit 2). */
+  "ERR_SECRET_UNDECLARED",
 ] as const;
 /** One of {@link SecretsErrorCode}. */
 export type SecretsErrorCode = (typeof SecretsErrorCode)[number];

@@ -1,3 +1,4 @@
+import { UsageError } from "@lego/core";
 import {
   assertSecretName,
   inferSecretType,
@@ -194,6 +195,18 @@ export function planRotate(input: {
 }): SecretsPlan {
   assertSecretName(input.name);
   const previous = input.persisted.find((p) => p.name === input.name);
+  // Rotating replaces a secret the service has: a typo must not create a new one on the Worker.
+  if (!previous && !input.scope.required.includes(input.name) && !(input.remote ?? []).includes(input.name)) {
+    const known = [...new Set([...input.scope.required, ...(input.remote ?? [])])].sort();
+    throw new UsageError({
+      code: "ERR_SECRET_UNDECLARED",
+      message: `${input.scope.service} (${input.scope.env}) has no secret ${input.name}: it is not in secrets.required, ${input.remote ? `not set on ${input.scope.scriptName}, ` : ""}and not in the vault`,
+      hint: known.length
+        ? `Rotate one of ${known.join(", ")}, or declare ${input.name} in secrets.required of the domain config first.`
+        : `Declare ${input.name} in secrets.required of the domain config first (\`lego secrets list ${input.scope.service}\` shows its secrets).`,
+      details: { service: input.scope.service, env: input.scope.env, name: input.name },
+    });
+  }
   const { type, format } = specFormat(previous?.type ?? "", input.name);
   return {
     action: "rotate",

@@ -48,6 +48,12 @@ export interface VaultHeader {
   cipher: "aes-256-gcm";
   /** A MAC of a fixed label under a subkey: tells a wrong passphrase from a modified file. */
   keyCheck: string;
+  /**
+   * What the payload holds, readable without the passphrase (and bound to it as associated data), so a
+   * command that only wants the API token does not ask for the passphrase of a vault that has none.
+   * Absent in vaults written before it existed.
+   */
+  holds?: { token: boolean } | undefined;
 }
 
 /** The whole vault file, as stored (base64 fields). */
@@ -117,13 +123,14 @@ export async function deriveVaultKey(
   return { salt, params: { ...params }, encryptionKey, keyCheck };
 }
 
-function headerOf(key: DerivedKey): VaultHeader {
+function headerOf(key: DerivedKey, holds?: { token: boolean }): VaultHeader {
   return {
     format: VAULT_FORMAT,
     version: VAULT_VERSION,
     kdf: { name: "scrypt", N: key.params.N, r: key.params.r, p: key.params.p, salt: key.salt },
     cipher: "aes-256-gcm",
     keyCheck: key.keyCheck,
+    ...(holds ? { holds: { token: holds.token } } : {}),
   };
 }
 
@@ -135,14 +142,15 @@ function canonicalHeader(h: VaultHeader): VaultHeader {
     kdf: { name: h.kdf.name, N: h.kdf.N, r: h.kdf.r, p: h.kdf.p, salt: h.kdf.salt },
     cipher: h.cipher,
     keyCheck: h.keyCheck,
+    ...(h.holds ? { holds: { token: h.holds.token } } : {}),
   };
 }
 
 // The key check stays out of the associated data: it is verified on its own, and keeping it out lets a
 // modified key check be told apart from a wrong passphrase.
 function associatedData(header: VaultHeader): Buffer {
-  const { format, version, kdf, cipher } = canonicalHeader(header);
-  return Buffer.from(JSON.stringify({ format, version, kdf, cipher }), "utf8");
+  const { format, version, kdf, cipher, holds } = canonicalHeader(header);
+  return Buffer.from(JSON.stringify({ format, version, kdf, cipher, ...(holds ? { holds } : {}) }), "utf8");
 }
 
 /** The canonical text of a vault file: fixed key order, two-space indent, a trailing newline. */
@@ -158,10 +166,10 @@ export function serializeVaultFile(file: VaultFile): string {
 
 /**
  * Encrypts a plaintext with AES-256-GCM under a derived key, with a fresh random 12-byte nonce and
- * the header (format, version, kdf parameters, key check) as associated data. Returns the file text.
+ * the header (format, version, kdf parameters, what it holds) as associated data. Returns the file text.
  */
-export function sealVault(plaintext: string, key: DerivedKey): string {
-  const header = headerOf(key);
+export function sealVault(plaintext: string, key: DerivedKey, holds?: { token: boolean }): string {
+  const header = headerOf(key, holds);
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv("aes-256-gcm", key.encryptionKey, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(associatedData(header));
@@ -225,7 +233,10 @@ export function parseVaultFile(text: string, path: string): VaultFile {
       });
     }
   }
-  if (!sameKeys(doc, FILE_KEYS)) throw tampered(path, "unexpected fields");
+  if (!sameKeys(doc, FILE_KEYS) && !sameKeys(doc, [...FILE_KEYS, "holds"]))
+    throw tampered(path, "unexpected fields");
+  if ("holds" in doc && (!sameKeys(doc.holds, ["token"]) || typeof doc.holds.token !== "boolean"))
+    throw tampered(path, "unknown holds field");
   if (doc.format !== VAULT_FORMAT || doc.version !== VAULT_VERSION || doc.cipher !== "aes-256-gcm")
     throw tampered(path, "unknown format, version or cipher");
   const kdf = doc.kdf;
@@ -275,6 +286,7 @@ function decrypt(file: VaultFile, key: DerivedKey): string | undefined {
     kdf: file.kdf,
     cipher: file.cipher,
     keyCheck: file.keyCheck,
+    ...(file.holds ? { holds: file.holds } : {}),
   };
   try {
     const decipher = createDecipheriv("aes-256-gcm", key.encryptionKey, Buffer.from(file.nonce, "base64"), {

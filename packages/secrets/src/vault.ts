@@ -239,7 +239,7 @@ export function createVault(options: VaultOptions): Vault {
         return;
       }
       const derived = current && key ? key : await newKey();
-      const sealed = sealVault(JSON.stringify(contents), derived);
+      const sealed = sealVault(JSON.stringify(contents), derived, { token: contents.token !== undefined });
       try {
         await writeFileAtomic(path, sealed, { mode: 0o600 });
       } catch (error) {
@@ -256,6 +256,10 @@ export function createVault(options: VaultOptions): Vault {
       return (await readText()) !== undefined;
     },
     async getToken() {
+      // A vault that says it holds no token (only persisted secrets) is not opened: no passphrase asked.
+      const text = await readText();
+      if (text === undefined) return undefined;
+      if (parseVaultFile(text, path).holds?.token === false) return undefined;
       return (await load())?.token?.value;
     },
     async setToken(token) {

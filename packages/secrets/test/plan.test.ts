@@ -107,6 +107,16 @@ describe("planners", () => {
     ).toThrowError(expect.objectContaining({ code: "ERR_SECRET_NAME_INVALID" }));
   });
 
+  it("rotate: refuses a secret the service neither declares, has set, nor keeps (a typo creates nothing)", () => {
+    const refuse = () =>
+      planRotate({ scope: scope("staging"), name: "NOPE", remote: ["API_KEY"], persisted: [] });
+    expect(refuse).toThrowError(expect.objectContaining({ code: "ERR_SECRET_UNDECLARED", exitCode: 2 }));
+    expect(refuse).toThrowError(/has no secret NOPE/);
+    // Set on the Worker but not declared: rotating it is replacing what is there, so it goes ahead.
+    const set = planRotate({ scope: scope("staging"), name: "API_KEY", remote: ["API_KEY"], persisted: [] });
+    expect(set.items.map((i) => i.name)).toEqual(["API_KEY"]);
+  });
+
   it("sync: copies persisted values and lists the ones only the API knows (it never returns values)", () => {
     const plan = planSync({
       from: {

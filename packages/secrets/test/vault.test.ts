@@ -194,3 +194,32 @@ describe("token vault", () => {
     expect(await vaultWith(PASS).getToken()).toBe(TOKEN);
   });
 });
+
+describe("a vault without a token is not opened for the token", () => {
+  it("asks no passphrase for getToken when it holds only persisted secrets, and does once a token is stored", async () => {
+    const asked: string[] = [];
+    const vault = vaultWith(PASS, asked);
+    await vault.putSecrets([
+      { service: "api", env: "staging", name: "JWT_SECRET", value: "v".repeat(40), type: "jwt" },
+    ]);
+    expect(asked).toEqual(["create"]);
+    const fresh: string[] = [];
+    expect(await vaultWith(PASS, fresh).getToken()).toBeUndefined();
+    expect(fresh).toEqual([]);
+    await vaultWith(PASS).setToken(TOKEN);
+    const again: string[] = [];
+    expect(await vaultWith(PASS, again).getToken()).toBe(TOKEN);
+    expect(again).toEqual(["unlock"]);
+  });
+
+  it("treats a flipped holds field as tampering when the vault is opened", async () => {
+    await vaultWith(PASS).setToken(TOKEN);
+    const path = vaultPath(home);
+    const text = await readFile(path, "utf8");
+    await writeFile(path, text.replace('"token": true', '"token": false'));
+    // The header now claims no token: the token is not offered, and opening the vault fails its check.
+    expect(await vaultWith(PASS).getToken()).toBeUndefined();
+    const error = await rejection(vaultWith(PASS).getSecrets({ service: "api", env: "staging" }));
+    expect(error.code).toBe("ERR_VAULT_TAMPERED");
+  });
+});
