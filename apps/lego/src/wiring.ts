@@ -2,7 +2,7 @@
 // client and wrangler runner, and the deploy hooks of the other bricks. Apps are the only place that
 // builds these; libraries receive them as arguments.
 import { isAbsolute, join, resolve } from "node:path";
-import type { CloudflareClient, Target, WranglerRunner } from "@lego/cloudflare";
+import type { Target } from "@lego/cloudflare";
 import { UsageError } from "@lego/core";
 import type { Portfolio, PortfolioService } from "@lego/discovery";
 import type { CommandContext } from "./framework/define.ts";
@@ -19,6 +19,13 @@ export async function openPortfolio(
   refresh = false,
 ): Promise<Portfolio> {
   const { scanPortfolio } = await import("@lego/discovery");
+  if (root !== undefined && root.trim() === "") {
+    throw new UsageError({
+      code: "ERR_BAD_FLAG",
+      message: "--root is empty",
+      hint: "Pass the portfolio folder (--root ./portfolio), or leave --root out to use the current folder.",
+    });
+  }
   const dir = root ? (isAbsolute(root) ? root : resolve(ctx.cwd, root)) : ctx.cwd;
   const portfolio = await scanPortfolio({ root: dir, logger: ctx.logger, refresh, clock: ctx.clock });
   if (portfolio.services.length === 0) {
@@ -101,21 +108,16 @@ export async function pickServices(
   return { services, ...(pinned[0] ? { environment: pinned[0] } : {}) };
 }
 
-/** The target's API client and wrangler runner. Dispose when done. */
-export interface Cloud {
-  target: Target;
-  client: CloudflareClient;
-  wrangler: WranglerRunner;
-  dispose(): Promise<void>;
-}
+/** The target's API client and wrangler runner (`openCloud` of @lego/cloudflare). Dispose when done. */
+export type Cloud = import("@lego/cloudflare").Cloud;
 
 /**
  * Opens the target (starting the local cloud when it is the target and not running). On the local
  * cloud, the zones the portfolio's hostnames need are seeded first, as an account would already have
- * them; on Cloudflare nothing is created.
+ * them; on Cloudflare nothing is created. The client and runner come from @lego/cloudflare's one factory.
  */
 export async function openCloud(ctx: CommandContext, cwd: string, portfolio?: Portfolio): Promise<Cloud> {
-  const { createCloudflareClient, createWranglerRunner } = await import("@lego/cloudflare");
+  const { openCloud: open } = await import("@lego/cloudflare");
   // ctx.target() registers the token with the redactor and prints the one-line target note.
   const target = (await ctx.target()) as Target;
   if (target.kind === "local" && portfolio) {
@@ -135,22 +137,14 @@ export async function openCloud(ctx: CommandContext, cwd: string, portfolio?: Po
         adopted.d1,
       );
   }
-  const client = createCloudflareClient({
-    token: target.token,
-    baseURL: target.apiBaseUrl,
-    accountId: target.accountId,
+  return open({
+    target,
+    cwd,
     logger: ctx.logger,
     clock: ctx.clock,
-    signal: ctx.signal,
-  });
-  const wrangler = createWranglerRunner({
-    cwd,
-    target,
-    logger: ctx.logger,
     signal: ctx.signal,
     stateDir: join(ctx.legoHome, "wrangler"),
     // wrangler needs PATH and HOME; credentials in the ambient environment are dropped by the runner.
     baseEnv: process.env,
   });
-  return { target, client, wrangler, dispose: () => wrangler.dispose() };
 }

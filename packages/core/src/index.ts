@@ -4,6 +4,8 @@
  * the ports (logger, prompter, clock) that libraries take as arguments instead of doing I/O themselves.
  */
 
+export type { AuditEvent, AuditLogOptions, AuditRecord } from "./audit.ts";
+export { AuditLog, auditLogPath, resolveActor } from "./audit.ts";
 export type { EnvName, LegoEnv } from "./env.ts";
 export { envRegistry, readEnv, resolveLegoHome, secretEnvNames } from "./env.ts";
 export type { ErrorKind, LegoErrorOptions } from "./errors.ts";
@@ -26,7 +28,7 @@ export { createRunId, createRunJournal, portfolioStateDir, readJournal } from ".
 export type { LocalCloudInfo } from "./local-cloud.ts";
 export { localCloudDir, localCloudInfoPath, localCloudInfoSchema } from "./local-cloud.ts";
 export type { AcquireLockOptions, HeldLock, LockInfo } from "./lock.ts";
-export { acquireLock, readLock } from "./lock.ts";
+export { acquireLock, acquireServiceLocks, readLock, serviceLockPath } from "./lock.ts";
 export type { Choice, Clock, LogFields, Logger, LogRecord, Prompter } from "./ports.ts";
 export {
   createManualClock,

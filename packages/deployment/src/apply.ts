@@ -1,5 +1,6 @@
 import type { CloudflareClient, WranglerRunner } from "@lego/cloudflare";
 import {
+  type AuditLog,
   type Clock,
   createNullLogger,
   ExitCode,
@@ -13,10 +14,9 @@ import {
   toLegoError,
   UsageError,
 } from "@lego/core";
-import type { DeploymentAuditor } from "./audit.ts";
 import type { HttpClient } from "./http.ts";
 import type { DeploymentPlan, PlannedService, StepName, ValidationLevel } from "./plan.ts";
-import { type RunReport, type ServiceRunReport, writeRunReport } from "./report.ts";
+import { type RunReport, type ServiceRunReport, serviceStatus, writeRunReport } from "./report.ts";
 import { RollbackManager, type RollbackPoint } from "./rollback.ts";
 import { createStepRecorder } from "./steps.ts";
 import { ProductionTester, waitUntilLive } from "./tester.ts";
@@ -49,7 +49,16 @@ export type DeployProgress =
       status: "running" | "ok" | "failed" | "skipped";
       message?: string;
     }
-  | { type: "service"; service: string; status: "ok" | "failed" | "rolled-back" | "skipped"; url?: string };
+  | {
+      type: "service";
+      service: string;
+      status: "ok" | "failed" | "rolled-back" | "skipped" | "interrupted";
+      url?: string;
+      /** Why a service was skipped, e.g. "auth-service failed". */
+      reason?: string;
+      /** Why it failed, in one line. */
+      message?: string;
+    };
 
 /** Everything `applyPlan` acts through. Apps assemble the real ones. */
 export interface DeployContext {
@@ -60,7 +69,8 @@ export interface DeployContext {
   target: { kind: string; apiBaseUrl: string; workersUrlPattern: string };
   client: CloudflareClient;
   wrangler: WranglerRunner;
-  auditor: DeploymentAuditor;
+  /** The one audit writer (`AuditLog` of @lego/core; `DeploymentAuditor` is one). */
+  auditor: AuditLog;
   journal: RunJournal;
   hooks?: DeployHooks;
   http?: HttpClient;
@@ -125,13 +135,15 @@ export async function applyPlan(plan: DeploymentPlan, ctx: DeployContext): Promi
         environment: service.environment,
         scriptName: service.scriptName,
         ok: false,
+        status: "skipped",
+        skipReason: "an earlier service failed",
         steps: [],
         error: { code: "ERR_SKIPPED", message: "skipped: an earlier service failed" },
       });
       ctx.onProgress?.({ type: "service", service: service.service, status: "skipped" });
       continue;
     }
-    const report = await deployService(plan, service, ctx, logger, clock);
+    const report = await deployOne(plan, service, ctx, logger, clock);
     reports.push(report);
     if (!report.ok) failed = true;
   }
@@ -170,7 +182,22 @@ export async function applyPlan(plan: DeploymentPlan, ctx: DeployContext): Promi
   return run;
 }
 
-async function deployService(
+/**
+ * One service's pipeline: validate, check secrets, record the rollback point, migrate, deploy with
+ * wrangler (reconciled with the API when wrangler fails), wait until the new version answers, run the
+ * production tests, and roll back when it fails. Never throws for the service's own failure: the
+ * returned report says what happened (`ok`, `status`, `error`). The run around it (lock, journal,
+ * audit of the run, report files) belongs to the caller: `@lego/orchestration`'s run engine.
+ */
+export function deployService(
+  plan: DeploymentPlan,
+  service: PlannedService,
+  ctx: DeployContext,
+): Promise<ServiceRunReport> {
+  return deployOne(plan, service, ctx, ctx.logger ?? createNullLogger(), ctx.clock ?? systemClock);
+}
+
+async function deployOne(
   plan: DeploymentPlan,
   service: PlannedService,
   ctx: DeployContext,
@@ -263,13 +290,36 @@ async function deployService(
         };
       });
     }
-    const result = await step("deploy", async () => {
-      const r = await ctx.wrangler.deploy({
-        cwd: service.path,
-        env: service.wranglerEnv,
-        message: `lego run ${ctx.journal.runId}`,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-      });
+    const before = new Set(point?.versions.map((v) => v.versionId) ?? []);
+    // What the pipeline needs of a deploy: the version (as wrangler said, or as read back) and targets.
+    type Deployed = { versionId: string | undefined; targets: string[] };
+    const result = await step<Deployed>("deploy", async () => {
+      let r: Deployed;
+      try {
+        r = await ctx.wrangler.deploy({
+          cwd: service.path,
+          env: service.wranglerEnv,
+          message: `lego run ${ctx.journal.runId}`,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+      } catch (error) {
+        // The cloud is the record: wrangler may have failed after the new version went live (a
+        // later call of its own failed). Then the new version is deployed, and is checked as such.
+        if (isLegoError(error) && error.exitCode === ExitCode.Interrupted) throw error;
+        const live = await readLiveVersion(rollbacks, service.scriptName);
+        if (live && !before.has(live)) {
+          return {
+            value: { versionId: live, targets: [] },
+            message: `wrangler failed (${toLegoError(error).message.split("\n")[0]}), but the API shows the new version ${live} live: checking it as deployed`,
+          };
+        }
+        throw error;
+      }
+      if (!r.versionId) {
+        // wrangler's output named no version: read it back rather than report one not seen.
+        const live = await readLiveVersion(rollbacks, service.scriptName);
+        if (live && !before.has(live)) r = { ...r, versionId: live };
+      }
       return {
         value: r,
         message: `version ${r.versionId ?? "unknown"}${r.targets.length ? ` → ${r.targets.join(", ")}` : ""}`,
@@ -316,6 +366,7 @@ async function deployService(
       });
     }
     out.ok = true;
+    out.status = "ok";
     ctx.onProgress?.({ type: "service", service: service.service, status: "ok", url });
     await audit("deploy.finished", {
       result: "ok",
@@ -337,7 +388,8 @@ async function deployService(
           ? `The new version ${out.versionAfter ?? ""} may be live untested: run lego test ${service.service} --env ${service.environment}, or lego rollback.`
           : "Nothing was deployed for this service.",
       };
-      ctx.onProgress?.({ type: "service", service: service.service, status: "failed" });
+      out.status = "interrupted";
+      ctx.onProgress?.({ type: "service", service: service.service, status: "interrupted" });
       await audit("deploy.finished", {
         result: "interrupted",
         versionBefore: out.versionBefore ?? null,
@@ -407,10 +459,12 @@ async function deployService(
         );
       }
     }
+    out.status = result;
     ctx.onProgress?.({
       type: "service",
       service: service.service,
       status: result,
+      message: out.error.message.split("\n")[0] ?? "",
       ...(out.url ? { url: out.url } : {}),
     });
     await audit("deploy.finished", {
@@ -429,13 +483,148 @@ async function deployService(
   }
 }
 
+/**
+ * Puts a service that this run deployed back on its rollback point because another service failed
+ * (the run's `--on-failure` policy), then proves it: the old version answers (wait-live) and passes
+ * the production tests. The steps are added to `report`; `status` becomes `reverted` (or `failed`
+ * when it could not be done), and `versionAfter` is what the API says serves afterwards.
+ */
+export async function revertService(
+  plan: DeploymentPlan,
+  service: PlannedService,
+  report: ServiceRunReport,
+  ctx: DeployContext,
+  reason: string,
+): Promise<void> {
+  const clock = ctx.clock ?? systemClock;
+  const to = report.versionBefore;
+  const { steps, step } = createStepRecorder({
+    service: service.service,
+    journal: ctx.journal,
+    clock,
+    onProgress: ctx.onProgress,
+  });
+  const rollbacks = new RollbackManager({
+    client: ctx.client,
+    wrangler: ctx.wrangler,
+    root: ctx.root,
+    http: ctx.http,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    verifyTimeoutMs: plan.options.liveTimeoutMs,
+  });
+  const started = clock.now();
+  const from = report.versionAfter ?? null;
+  let error: unknown;
+  try {
+    if (!to) {
+      throw new LegoError({
+        code: "ERR_ROLLBACK_NO_PREVIOUS",
+        message: `${service.scriptName} had no version before this run: there is nothing to put back`,
+        hint: "Delete the Worker by hand if it must not serve, or redeploy once the failure is fixed.",
+        exitCode: ExitCode.Failure,
+      });
+    }
+    await step("rollback", async () => {
+      const r = await rollbacks.rollback(
+        {
+          service: service.service,
+          environment: service.environment,
+          scriptName: service.scriptName,
+          path: service.path,
+          wranglerEnv: service.wranglerEnv,
+          url: report.url,
+          health: service.tests.health,
+        },
+        { to, message: `lego run ${ctx.journal.runId}: automatic rollback (${reason})` },
+      );
+      return { value: r, message: `back to ${to} (${reason})${r.verified ? ", answering again" : ""}` };
+    });
+    if (plan.options.tests && report.url) {
+      const url = report.url;
+      const tester = new ProductionTester({
+        http: ctx.http,
+        clock: ctx.clock,
+        signal: ctx.signal,
+        secret: (name) => ctx.secret?.(service.service, name) ?? Promise.resolve(undefined),
+      });
+      await step("tests", async () => {
+        const tests = await tester.runProductionTests(url, service.tests);
+        if (!tests.ok) {
+          const bad = tests.checks.filter((c) => !c.ok);
+          throw new StepFailed(
+            `the version put back fails ${bad.length} of ${tests.checks.length} checks: ${bad.map((c) => c.message).join("; ")}`,
+          );
+        }
+        return { value: tests, message: `${tests.checks.length} checks passed on ${to}` };
+      });
+    }
+  } catch (e) {
+    error = e;
+  }
+  report.steps.push(...steps);
+  const live = await readLiveVersion(rollbacks, service.scriptName);
+  report.versionAfter = live ?? report.versionAfter ?? null;
+  report.ok = false;
+  if (error === undefined) {
+    report.status = "reverted";
+    report.rolledBack = true;
+    report.error = {
+      code: "ERR_REVERTED",
+      message: `put back on ${to}: ${reason}`,
+    };
+  } else {
+    report.status = "failed";
+    const e = error instanceof StepFailed ? undefined : toLegoError(error);
+    report.error = {
+      code: e?.code ?? "ERR_REVERT_FAILED",
+      message: `could not put ${service.service} back on ${to ?? "an earlier version"} (${reason}): ${(error as Error).message}`,
+      ...(e?.hint ? { hint: e.hint } : {}),
+    };
+  }
+  ctx.onProgress?.({
+    type: "service",
+    service: service.service,
+    status: error === undefined ? "rolled-back" : "failed",
+    ...(report.url ? { url: report.url } : {}),
+  });
+  await ctx.auditor.record({
+    runId: ctx.journal.runId,
+    action: "rollback.finished",
+    target: ctx.target.kind,
+    service: service.service,
+    environment: service.environment,
+    versionBefore: from,
+    versionAfter: report.versionAfter ?? null,
+    result: error === undefined ? "ok" : "failed",
+    durationMs: clock.now() - started,
+    details: { reason, policy: true, liveVersion: report.versionAfter ?? null },
+  });
+}
+
 /** Turns a failed run into the error the CLI exits with (1, or the first service's own code, e.g. 2 for missing secrets). */
-export function runFailure(report: RunReport, reportDir: string): LegoError | undefined {
+export function runFailure(
+  report: RunReport,
+  reportDir: string,
+  details: Record<string, unknown> = {},
+): LegoError | undefined {
   if (report.ok) return undefined;
-  const bad = report.services.find((s) => !s.ok && s.error && s.error.code !== "ERR_SKIPPED");
+  const bad =
+    report.services.find(
+      (s) => !s.ok && s.error && s.error.code !== "ERR_SKIPPED" && s.error.code !== "ERR_REVERTED",
+    ) ?? report.services.find((s) => !s.ok && s.error && s.error.code !== "ERR_SKIPPED");
   const what = bad
     ? `${bad.service} (${bad.environment}): ${bad.error?.message}${bad.rolledBack ? ` — rolled back to ${bad.versionBefore}, which answers again` : ""}`
     : "a service failed";
+  const count = (st: string) => report.services.filter((x) => serviceStatus(x) === st).map((x) => x.service);
+  const failedOthers = [...count("failed"), ...count("rolled-back")].filter((n) => n !== bad?.service);
+  const tail = [
+    failedOthers.length > 0 ? `also failed: ${failedOthers.join(", ")}` : "",
+    count("skipped").length > 0 ? `skipped: ${count("skipped").join(", ")}` : "",
+    count("reverted").length > 0 ? `put back: ${count("reverted").join(", ")}` : "",
+    report.services.length > 1 && count("ok").length > 0 ? `live: ${count("ok").join(", ")}` : "",
+  ].filter(Boolean);
   const exitCode =
     bad?.error?.exitCode === ExitCode.Usage ||
     bad?.error?.exitCode === ExitCode.Auth ||
@@ -444,10 +633,20 @@ export function runFailure(report: RunReport, reportDir: string): LegoError | un
       : ExitCode.Failure;
   return new LegoError({
     code: "ERR_DEPLOY_FAILED",
-    message: `Deploy failed: ${what}`,
+    message: `Deploy failed: ${what}${tail.length > 0 ? ` (${tail.join("; ")})` : ""}`,
     hint: `${bad?.error?.hint ? `${bad.error.hint} ` : ""}Report: ${reportDir}/report.html`,
     exitCode,
     kind: exitCode === ExitCode.Failure ? "system" : "user",
-    details: { runId: report.runId, failedService: bad?.service, cause: bad?.error?.code },
+    details: { runId: report.runId, failedService: bad?.service, cause: bad?.error?.code, ...details },
   });
+}
+
+/** The version serving 100% (or the most) of a script's traffic, read from the API; undefined if unreadable. */
+async function readLiveVersion(rollbacks: RollbackManager, scriptName: string): Promise<string | undefined> {
+  try {
+    const point = await rollbacks.createRollbackPoint(scriptName);
+    return [...(point?.versions ?? [])].sort((a, b) => b.percentage - a.percentage)[0]?.versionId;
+  } catch {
+    return undefined;
+  }
 }

@@ -10,8 +10,12 @@ export const DeploymentErrorCode = [
   "ERR_DEPLOY_NO_WRANGLER_ENV",
   /** A run ended with a service failed (exit 1, or the failing step's own code for 2/3/4). */
   "ERR_DEPLOY_FAILED",
-  /** A service was not attempted because one before it failed. */
+  /** A service was not attempted because one it depends on failed (or `--fail-fast` stopped the run). */
   "ERR_SKIPPED",
+  /** A service that passed was put back on its rollback point by the run's `--on-failure` policy. */
+  "ERR_REVERTED",
+  /** Putting a service back on its rollback point (by the `--on-failure` policy) failed. */
+  "ERR_REVERT_FAILED",
   /** The new version did not answer its health check before the timeout. */
   "ERR_NOT_LIVE",
   /** An HTTP check got no answer in time. */

@@ -5,7 +5,7 @@
  */
 
 export type { DeployContext, DeployHooks, DeployProgress, MigrationOutcome } from "./apply.ts";
-export { applyPlan, runFailure, urlForHostname } from "./apply.ts";
+export { applyPlan, deployService, revertService, runFailure, urlForHostname } from "./apply.ts";
 export type { AuditEvent, DeploymentAuditorOptions } from "./audit.ts";
 export { DeploymentAuditor, resolveActor } from "./audit.ts";
 export type { DryRunChange, DryRunContext, DryRunReport, DryRunService } from "./dry-run.ts";
@@ -16,7 +16,14 @@ export { defaultHttpClient } from "./http.ts";
 export type { DeploymentPlan, DeployOptions, PlannedService, StepName, ValidationLevel } from "./plan.ts";
 export { defaultDeployOptions, planDeployment } from "./plan.ts";
 export type { RunReport, ServiceRunReport, StepRecord } from "./report.ts";
-export { listRuns, readRunReport, renderReportHtml, renderReportMarkdown, writeRunReport } from "./report.ts";
+export {
+  listRuns,
+  readRunReport,
+  renderReportHtml,
+  renderReportMarkdown,
+  serviceStatus,
+  writeRunReport,
+} from "./report.ts";
 export type {
   RollbackManagerOptions,
   RollbackPoint,
@@ -24,7 +31,14 @@ export type {
   RollbackRun,
   RollbackRunContext,
   RollbackScope,
+  ScopedRollback,
 } from "./rollback.ts";
-export { isRollbackDeployment, RollbackManager, rejectedVersions, runRollback } from "./rollback.ts";
+export {
+  isRollbackDeployment,
+  RollbackManager,
+  rejectedVersions,
+  rollbackScope,
+  runRollback,
+} from "./rollback.ts";
 export type { CheckResult, ProductionTesterOptions, TestReport, WaitUntilLiveOptions } from "./tester.ts";
 export { defaultProductionTests, ProductionTester, waitUntilLive } from "./tester.ts";

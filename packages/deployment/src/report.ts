@@ -18,7 +18,19 @@ export interface ServiceRunReport {
   environment: string;
   scriptName: string;
   ok: boolean;
+  /**
+   * How it ended: `ok`; `failed` (the new version is not serving, or could not be rolled back);
+   * `rolled-back` (it failed and its rollback point serves again, verified); `reverted` (it passed,
+   * then the run's `--on-failure` policy put its rollback point back); `skipped` (not started:
+   * see `skipReason`); `interrupted`. Absent in reports written before it existed: read `ok`.
+   */
+  status?: "ok" | "failed" | "rolled-back" | "reverted" | "skipped" | "interrupted";
+  /** Why it was skipped: "auth-service failed", "--fail-fast: website failed", … */
+  skipReason?: string;
+  /** Its wave in the dependency order (0: depends on nothing else in the run). */
+  wave?: number;
   versionBefore?: string | null;
+  /** The version serving once the run was done with this service, as read back from the API. */
   versionAfter?: string | null;
   url?: string;
   steps: StepRecord[];
@@ -32,8 +44,15 @@ export interface ServiceRunReport {
 /** The report of a whole run: `.lego/runs/<run-id>/report.{json,md,html}`. */
 export interface RunReport {
   runId: string;
-  /** What the run did; absent in reports written before rollback runs had reports, meaning `deploy`. */
-  kind?: "deploy" | "rollback";
+  /**
+   * What the run did: `deploy`, `rollback`, `db.migrate`, `db.restore`, `secrets.push`, …; absent in
+   * reports written before rollback runs had reports, meaning `deploy`.
+   */
+  kind?: string;
+  /** Services grouped by dependency depth: each wave depends only on earlier ones. */
+  waves?: string[][];
+  /** How the run was scheduled. */
+  schedule?: { concurrency: number; onFailure: string; failFast: boolean };
   command: string;
   target: { kind: string; apiBaseUrl?: string };
   who: string;
@@ -42,6 +61,8 @@ export interface RunReport {
   durationMs: number;
   ok: boolean;
   dryRun?: boolean;
+  /** Why the run as a whole failed, when it was not one service's failure (a lock, a bad input, …). */
+  error?: { code: string; message: string; hint?: string; exitCode?: number };
   services: ServiceRunReport[];
 }
 
@@ -53,6 +74,28 @@ const esc = (s: unknown) =>
     .replaceAll('"', "&quot;");
 const badge = (ok: boolean) =>
   `<span class="badge ${ok ? "pass" : "fail"}">${ok ? "passed" : "failed"}</span>`;
+
+type ServiceStatus = NonNullable<ServiceRunReport["status"]>;
+/** A service's outcome, also for reports written before `status` existed. */
+export function serviceStatus(s: ServiceRunReport): ServiceStatus {
+  if (s.status) return s.status;
+  if (s.ok) return "ok";
+  if (s.error?.code === "ERR_SKIPPED") return "skipped";
+  if (s.error?.exitCode === 130) return "interrupted";
+  return s.rolledBack ? "rolled-back" : "failed";
+}
+const statusBadge: Record<ServiceStatus, [string, string, string]> = {
+  ok: ["pass", "passed", "✅"],
+  failed: ["fail", "failed", "❌"],
+  "rolled-back": ["fail", "rolled back", "↩️"],
+  reverted: ["warn", "reverted", "↩️"],
+  skipped: ["skip", "skipped", "⏭️"],
+  interrupted: ["skip", "interrupted", "⏹️"],
+};
+const serviceBadge = (s: ServiceRunReport) => {
+  const [cls, label] = statusBadge[serviceStatus(s)];
+  return `<span class="badge ${cls}">${label}</span>`;
+};
 const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`);
 
 /** Renders the report as Markdown (for PRs and chat). */
@@ -66,7 +109,9 @@ export function renderReportMarkdown(report: RunReport): string {
     "",
   ];
   for (const s of report.services) {
-    lines.push(`## ${s.ok ? "✅" : "❌"} ${s.service} (${s.environment})`, "");
+    const status = serviceStatus(s);
+    lines.push(`## ${statusBadge[status][2]} ${s.service} (${s.environment}): ${statusBadge[status][1]}`, "");
+    if (s.skipReason) lines.push(`- skipped: ${s.skipReason}`);
     if (s.url) lines.push(`- URL: ${s.url}`);
     lines.push(
       `- script: ${s.scriptName}`,
@@ -91,6 +136,28 @@ export function renderReportMarkdown(report: RunReport): string {
   return lines.join("\n");
 }
 
+/** The table at the top of the HTML report: one row per service, with its status, versions and why. */
+function renderSummaryHtml(report: RunReport): string {
+  const counts = new Map<string, number>();
+  for (const s of report.services) {
+    const label = statusBadge[serviceStatus(s)][1];
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
+  const rows = report.services
+    .map((s) => {
+      const note = s.skipReason ?? s.error?.message ?? "";
+      return `<tr data-service="${esc(s.service)}"><td>${esc(s.service)}</td><td>${s.wave ?? ""}</td><td>${serviceBadge(s)}</td><td title="${esc(`${s.versionBefore ?? "none"} → ${s.versionAfter ?? "none"}`)}">${esc(short(s.versionBefore))} → ${esc(short(s.versionAfter))}</td><td>${s.url ? `<a href="${esc(s.url)}">${esc(s.url)}</a>` : ""}</td><td title="${esc(note)}">${esc(note)}</td></tr>`;
+    })
+    .join("");
+  const schedule = report.schedule
+    ? ` · concurrency ${report.schedule.concurrency} · on failure: ${esc(report.schedule.onFailure)}${report.schedule.failFast ? " · fail-fast" : ""}`
+    : "";
+  return `<p id="summary">${[...counts].map(([k, n]) => `${n} ${esc(k)}`).join(" · ")}${schedule}</p>
+<table class="summary"><thead><tr><th>service</th><th>wave</th><th>status</th><th>version</th><th>URL</th><th>note</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+const short = (id: string | null | undefined) => (id ? id.slice(0, 8) : "none");
+
 /** Renders the report as one self-contained HTML file: a timeline of steps and the test results. */
 export function renderReportHtml(report: RunReport): string {
   const start = Date.parse(report.startedAt);
@@ -112,8 +179,10 @@ export function renderReportHtml(report: RunReport): string {
             )
             .join("")}</tbody></table>`
         : '<p class="muted">No production tests ran.</p>';
-      return `<section class="service ${s.ok ? "ok" : "failed"}" data-service="${esc(s.service)}">
-<h2>${badge(s.ok)} ${esc(s.service)} <small>${esc(s.environment)} · ${esc(s.scriptName)}</small></h2>
+      const status = serviceStatus(s);
+      return `<section class="service ${status === "ok" ? "ok" : status === "skipped" || status === "interrupted" ? "skipped" : "failed"}" data-service="${esc(s.service)}" data-status="${status}">
+<h2>${serviceBadge(s)} ${esc(s.service)} <small>${esc(s.environment)} · ${esc(s.scriptName)}</small></h2>
+${s.skipReason ? `<p class="muted">skipped: ${esc(s.skipReason)}</p>` : ""}
 <p>${s.url ? `<a href="${esc(s.url)}">${esc(s.url)}</a> · ` : ""}version ${esc(s.versionBefore ?? "none")} → ${esc(s.versionAfter ?? "none")}${s.rolledBack ? " · <strong>rolled back</strong>" : ""}</p>
 ${s.error ? `<p class="error">${esc(s.error.code)}: ${esc(s.error.message)}${s.error.hint ? `<br><em>${esc(s.error.hint)}</em>` : ""}</p>` : ""}
 <div class="timeline">${bars}</div>
@@ -135,11 +204,13 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;margin-bottom:.2rem}small,.muted{color:#
 .note{color:#555;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 table{border-collapse:collapse;margin-top:.6rem;width:100%}td,th{border-bottom:1px solid #eee;padding:.25rem .4rem;text-align:left}
 tr.fail td{color:#d70015}
-.badge{display:inline-block;font-size:.7em;text-transform:uppercase;letter-spacing:.05em;padding:.15em .5em;border-radius:4px;color:#fff;vertical-align:middle}.badge.pass{background:#248a3d}.badge.fail{background:#d70015}
+.badge{display:inline-block;font-size:.7em;text-transform:uppercase;letter-spacing:.05em;padding:.15em .5em;border-radius:4px;color:#fff;vertical-align:middle}.badge.pass{background:#248a3d}.badge.fail{background:#d70015}.badge.warn{background:#c93400}.badge.skip{background:#8e8e93}
+.service.skipped{border-color:#c7c7cc}table.summary td:nth-child(4){font-family:ui-monospace,monospace;font-size:.85em}
 </style></head>
 <body>
 <h1 id="title">${badge(report.ok)} lego ${esc(report.command)}</h1>
 <p class="meta">run <code id="run-id">${esc(report.runId)}</code> · target ${esc(report.target.kind)}${report.target.apiBaseUrl ? ` (${esc(report.target.apiBaseUrl)})` : ""} · by ${esc(report.who)} · ${esc(report.startedAt)} · ${ms(report.durationMs)}${report.dryRun ? " · dry run" : ""}</p>
+${renderSummaryHtml(report)}
 ${services}
 </body></html>
 `;

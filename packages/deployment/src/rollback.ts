@@ -1,5 +1,6 @@
 import type { CloudflareClient, Deployment, WranglerRunner } from "@lego/cloudflare";
 import {
+  type AuditLog,
   type Clock,
   createNullLogger,
   isLegoError,
@@ -13,7 +14,6 @@ import {
 } from "@lego/core";
 import type { ProductionTests } from "@lego/runtime";
 import type { DeployProgress } from "./apply.ts";
-import type { DeploymentAuditor } from "./audit.ts";
 import type { HttpClient } from "./http.ts";
 import { listRuns, type RunReport, readRunReport, type ServiceRunReport, writeRunReport } from "./report.ts";
 import { createStepRecorder } from "./steps.ts";
@@ -277,7 +277,8 @@ export interface RollbackRunContext {
   target: { kind: string; apiBaseUrl?: string | undefined };
   client: CloudflareClient;
   wrangler: WranglerRunner;
-  auditor: DeploymentAuditor;
+  /** The one audit writer (`AuditLog` of @lego/core; `DeploymentAuditor` is one). */
+  auditor: AuditLog;
   journal: RunJournal;
   http?: HttpClient | undefined;
   clock?: Clock | undefined;
@@ -296,19 +297,27 @@ export interface RollbackRun extends RollbackResult {
   reportDir: string;
 }
 
+/** What {@link rollbackScope} did: the service's report entry, and the failure if it failed (not thrown). */
+export interface ScopedRollback {
+  service: ServiceRunReport;
+  failure?: unknown;
+  from: string | undefined;
+  to: string | undefined;
+  verified: boolean;
+  startedAt: number;
+  finishedAt: number;
+}
+
 /**
- * `lego rollback` as a run: resolves the target, rolls back, verifies, and records it like a deploy:
- * journal, `rollback.finished` audit event (versions before and after, result, also on failure) and
- * `.lego/runs/<run-id>/report.{json,md,html}`. A failure is recorded, then rethrown unchanged.
- *
- * @example
- * const run = await runRollback(scope, { to: args.to }, { root, command, target, client, wrangler, auditor, journal });
+ * One service's rollback inside a run: resolves the target, rolls back, verifies; records the steps in
+ * the journal and `rollback.finished` in the audit log (versions before and after, also on failure).
+ * The run around it (lock, report files) is the caller's: `@lego/orchestration`'s `rollbackServices`.
  */
-export async function runRollback(
+export async function rollbackScope(
   scope: RollbackScope,
   options: { to?: string | undefined },
   ctx: RollbackRunContext,
-): Promise<RollbackRun> {
+): Promise<ScopedRollback> {
   const clock = ctx.clock ?? systemClock;
   const runId = ctx.journal.runId;
   const started = clock.now();
@@ -397,7 +406,7 @@ export async function runRollback(
     to,
     ...(error ? { error: error.message, code: error.code } : {}),
   });
-  const audited = await ctx.auditor.record({
+  await ctx.auditor.record({
     runId,
     action: "rollback.finished",
     target: ctx.target.kind,
@@ -412,6 +421,33 @@ export async function runRollback(
       ...(ok ? { verified } : { error: error?.code }),
     },
   });
+  ctx.onProgress?.({ type: "service", service: scope.service, status: ok ? "ok" : "failed" });
+  return {
+    service,
+    ...(failure !== undefined ? { failure } : {}),
+    from,
+    to,
+    verified,
+    startedAt: started,
+    finishedAt: finished,
+  };
+}
+
+/**
+ * `lego rollback` as a standalone run (for library users without @lego/orchestration): {@link
+ * rollbackScope}, then `.lego/runs/<run-id>/report.{json,md,html}`. A failure is recorded, then
+ * rethrown unchanged.
+ *
+ * @example
+ * const run = await runRollback(scope, { to: args.to }, { root, command, target, client, wrangler, auditor, journal });
+ */
+export async function runRollback(
+  scope: RollbackScope,
+  options: { to?: string | undefined },
+  ctx: RollbackRunContext,
+): Promise<RollbackRun> {
+  const runId = ctx.journal.runId;
+  const done = await rollbackScope(scope, options, ctx);
   const report: RunReport = {
     runId,
     kind: "rollback",
@@ -420,23 +456,22 @@ export async function runRollback(
       kind: ctx.target.kind,
       ...(ctx.target.apiBaseUrl ? { apiBaseUrl: ctx.target.apiBaseUrl } : {}),
     },
-    who: audited.who,
-    startedAt: new Date(started).toISOString(),
-    finishedAt: new Date(finished).toISOString(),
-    durationMs: finished - started,
-    ok,
-    services: [service],
+    who: await ctx.auditor.who(),
+    startedAt: new Date(done.startedAt).toISOString(),
+    finishedAt: new Date(done.finishedAt).toISOString(),
+    durationMs: done.finishedAt - done.startedAt,
+    ok: done.failure === undefined,
+    services: [done.service],
   };
   const reportDir = await writeRunReport(ctx.root, report, ctx.redactor);
-  ctx.onProgress?.({ type: "service", service: scope.service, status: ok ? "ok" : "failed" });
-  if (failure !== undefined) throw failure;
+  if (done.failure !== undefined) throw done.failure;
   return {
     service: scope.service,
     environment: scope.environment,
     scriptName: scope.scriptName,
-    from,
-    to: to as string,
-    verified,
+    from: done.from,
+    to: done.to as string,
+    verified: done.verified,
     runId,
     url: scope.url,
     report,

@@ -1,14 +1,10 @@
 import { join } from "node:path";
-import { acquireLock, createRunJournal, portfolioStateDir, type RunJournal, UsageError } from "@lego/core";
-import type {
-  DeploymentAuditor,
-  DeploymentPlan,
-  DryRunReport,
-  RunReport,
-  ValidationLevel,
-} from "@lego/deployment";
+import { portfolioStateDir, UsageError } from "@lego/core";
+import type { DryRunReport, RunReport, ValidationLevel } from "@lego/deployment";
+import type { FailurePolicy, RunProgress } from "@lego/orchestration";
 import { parseIntegerFlag } from "../framework/args.ts";
 import { defineCommand } from "../framework/define.ts";
+import type { TaskList } from "../framework/tasks.ts";
 import type { Ui } from "../framework/ui.ts";
 import { openCloud, openPortfolio, pickServices, rootArg, testSecrets } from "../wiring.ts";
 
@@ -24,6 +20,8 @@ export const deployCommand = defineCommand({
       "lego deploy api-gateway --env staging",
       "lego deploy staging-api.example.com",
       "lego deploy --all --env staging --no-tests",
+      "lego deploy --all --env staging --concurrency 4 --on-failure rollback-all",
+      "lego deploy --all --env staging --dry-run   # the waves and what would change",
       "lego deploy --interactive --dry-run",
       "lego deploy api-gateway --env production --yes",
     ],
@@ -36,7 +34,10 @@ export const deployCommand = defineCommand({
       description: "Services to deploy (name, hostname or script name)",
     },
     env: { type: "string", description: "Environment (default: production, or the one a hostname names)" },
-    all: { type: "boolean", description: "Deploy every service of the portfolio, in dependency order" },
+    all: {
+      type: "boolean",
+      description: "Deploy every service of the portfolio, in dependency order, several at once",
+    },
     interactive: {
       type: "boolean",
       description: "Pick the service from a list (the default on a terminal without names)",
@@ -66,13 +67,27 @@ export const deployCommand = defineCommand({
       type: "string",
       description: "Seconds to wait for the new version to answer (default 30)",
     },
+    concurrency: {
+      type: "string",
+      description:
+        "How many services deploy at once (default: cores + 2 on the local cloud, 8 on Cloudflare)",
+      valueHint: "n",
+    },
+    "fail-fast": { type: "boolean", description: "Start no new service after the first failure" },
+    "on-failure": {
+      type: "enum",
+      options: ["isolate", "rollback-dependencies", "rollback-all"],
+      default: "isolate",
+      description:
+        "When a service fails: roll back only it (isolate), also what it depends on, or the whole run",
+    },
     yes: { type: "boolean", description: "Skip the production confirmation" },
     "break-stale-lock": { type: "boolean", description: "Take over a lock left behind by a dead run" },
     ...rootArg,
   },
   async run(ctx, args) {
-    const { applyPlan, defaultDeployOptions, describeDryRun, planDeployment, runFailure, DeploymentAuditor } =
-      await import("@lego/deployment");
+    const [{ defaultDeployOptions, describeDryRun, runFailure, serviceStatus }, orchestration] =
+      await Promise.all([import("@lego/deployment"), import("@lego/orchestration")]);
     const portfolio = await openPortfolio(ctx, args.root);
     const picked = await pickServices(ctx, portfolio, args.services ?? [], { all: args.all, what: "deploy" });
     if (args.env && picked.environment && args.env !== picked.environment) {
@@ -84,33 +99,34 @@ export const deployCommand = defineCommand({
     }
     const environment = args.env ?? picked.environment ?? "production";
     const liveTimeoutS = parseIntegerFlag(args.liveTimeout, "--live-timeout", { min: 1, max: 3600 }) ?? 30;
-    const plan: DeploymentPlan = planDeployment(
-      portfolio,
-      picked.services.map((s) => s.name),
-      {
-        ...defaultDeployOptions,
-        environment,
-        validation: args.validation as ValidationLevel,
-        tests: args.tests,
-        rollback: args.rollback,
-        restoreDb: args.restoreDb === true,
-        liveTimeoutMs: liveTimeoutS * 1000,
-      },
-    );
-    // Made before the cloud is opened: it looks up who is deploying (`git config`) meanwhile.
-    const auditor = args.dryRun
-      ? undefined
-      : new DeploymentAuditor({ root: portfolio.root, clock: ctx.clock, redactor: ctx.redactor });
+    const concurrency = parseIntegerFlag(args.concurrency, "--concurrency", { min: 1, max: 64 });
+    const options = {
+      ...defaultDeployOptions,
+      environment,
+      validation: args.validation as ValidationLevel,
+      tests: args.tests,
+      rollback: args.rollback,
+      restoreDb: args.restoreDb === true,
+      liveTimeoutMs: liveTimeoutS * 1000,
+    };
+    const names = picked.services.map((s) => s.name);
+    const { plan, waves } = orchestration.planPortfolioDeploy(portfolio, names, options);
     const cloud = await openCloud(ctx, portfolio.root, portfolio);
     try {
-      if (args.dryRun || !auditor) {
+      if (args.dryRun) {
         const dry = await describeDryRun(plan, {
           client: cloud.client,
           wrangler: cloud.wrangler,
           workersUrlPattern: cloud.target.workersUrlPattern,
           signal: ctx.signal,
         });
-        return { dryRun: true as const, target: cloud.target.kind, ...dry };
+        return {
+          dryRun: true as const,
+          target: cloud.target.kind,
+          waves,
+          concurrency: concurrency ?? orchestration.defaultConcurrency(cloud.target.kind),
+          ...dry,
+        };
       }
       if (environment === "production" && !args.yes) {
         const ok = await ctx.prompter.confirm({
@@ -125,56 +141,75 @@ export const deployCommand = defineCommand({
             hint: "Nothing was changed.",
           });
       }
-      const lock = await acquireLock(join(portfolioStateDir(portfolio.root), "lock"), {
-        command: `lego ${ctx.argv.join(" ")}`,
-        breakStale: args.breakStaleLock === true,
-      });
-      try {
-        const journal = await createRunJournal({
-          root: portfolio.root,
-          now: () => new Date(ctx.clock.now()),
-        });
-        const hooks = await deployHooks(ctx, portfolio, cloud, plan, journal, auditor);
-        const tasks = ctx.ui.tasks();
-        const report: RunReport = await applyPlan(plan, {
-          root: portfolio.root,
-          command: `deploy ${plan.services.map((s) => s.service).join(" ")} --env ${environment}`,
-          target: cloud.target,
-          client: cloud.client,
-          wrangler: cloud.wrangler,
-          auditor,
-          journal,
-          hooks,
-          clock: ctx.clock,
+      const view = ctx.ui.tasks({ summary: plan.services.length > 1 });
+      const report: RunReport = await orchestration.deployServices(
+        {
+          portfolio,
+          services: names,
+          deploy: options,
+          concurrency,
+          failFast: args.failFast === true,
+          onFailure: args.onFailure as FailurePolicy,
+          command: `lego ${ctx.argv.join(" ")}`,
+          breakStaleLock: args.breakStaleLock === true,
+        },
+        {
+          cloud,
           logger: ctx.logger,
+          prompter: ctx.prompter,
+          clock: ctx.clock,
           redactor: ctx.redactor,
-          secret: testSecrets(ctx, environment),
           signal: ctx.signal,
-          onProgress: (event) => {
-            if (event.type === "step")
-              tasks.update(`${event.service}: ${event.step}`, event.status, event.message);
-            else tasks.update(`${event.service}`, event.status, event.url);
-          },
-        });
-        tasks.end();
-        const failure = runFailure(report, join(portfolioStateDir(portfolio.root), "runs", report.runId));
-        if (failure) throw failure;
-        return { dryRun: false as const, ...summarize(report, portfolio.root) };
-      } finally {
-        await lock.release();
-      }
+          secret: testSecrets(ctx, environment),
+          onProgress: (event) => renderProgress(view, event),
+        },
+      );
+      view.end();
+      // --json of a failed run still carries the whole run (each service, skip reasons, waves).
+      const failure = runFailure(report, join(portfolioStateDir(portfolio.root), "runs", report.runId), {
+        run: summarize(report, portfolio.root, serviceStatus),
+      });
+      if (failure) throw failure;
+      return { dryRun: false as const, ...summarize(report, portfolio.root, serviceStatus) };
     } finally {
       await cloud.dispose();
     }
   },
   human(result, ui) {
-    if (result.dryRun) return printDryRun(result as DryRunReport & { target: string }, ui);
+    if (result.dryRun)
+      return printDryRun(
+        result as DryRunReport & { target: string; waves: string[][]; concurrency: number },
+        ui,
+      );
     printRun(result as ReturnType<typeof summarize>, ui);
   },
 });
 
+/** Feeds the live view: one line per service (waiting → its current step → how it ended). */
+function renderProgress(view: TaskList, event: RunProgress): void {
+  if (event.type === "plan") {
+    if (event.services.length > 1) for (const name of event.services) view.update(name, "waiting", "waiting");
+    return;
+  }
+  if (event.type === "step") {
+    if (event.status === "running") view.update(event.service, "running", `${event.step}…`);
+    return;
+  }
+  const detail =
+    event.status === "skipped"
+      ? event.reason
+      : event.status === "ok"
+        ? event.url
+        : [event.message, event.url].filter(Boolean).join(" · ");
+  view.update(event.service, event.status, detail);
+}
+
 /** What `lego deploy --json` returns: the run, its report files, and each service's URL and versions. */
-function summarize(report: RunReport, root: string) {
+function summarize(
+  report: RunReport,
+  root: string,
+  serviceStatus: (s: RunReport["services"][number]) => string,
+) {
   const dir = join(portfolioStateDir(root), "runs", report.runId);
   return {
     runId: report.runId,
@@ -183,11 +218,17 @@ function summarize(report: RunReport, root: string) {
     target: report.target.kind,
     durationMs: report.durationMs,
     report: { json: join(dir, "report.json"), md: join(dir, "report.md"), html: join(dir, "report.html") },
+    waves: report.waves ?? [],
+    schedule: report.schedule,
     services: report.services.map((s) => ({
       service: s.service,
       environment: s.environment,
       scriptName: s.scriptName,
       ok: s.ok,
+      status: serviceStatus(s),
+      ...(s.skipReason ? { skipReason: s.skipReason } : {}),
+      ...(s.wave !== undefined ? { wave: s.wave } : {}),
+      ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}),
       url: s.url,
       versionBefore: s.versionBefore ?? null,
       versionAfter: s.versionAfter ?? null,
@@ -199,6 +240,8 @@ function summarize(report: RunReport, root: string) {
 }
 
 function printRun(result: ReturnType<typeof summarize>, ui: Ui): void {
+  if (result.waves.length > 1)
+    ui.print(ui.style("dim", `waves: ${result.waves.map((w) => w.join(", ")).join(" → ")}`));
   for (const s of result.services) {
     const checks = s.tests
       ? ` · ${s.tests.checks.filter((c) => c.ok).length}/${s.tests.checks.length} checks`
@@ -210,8 +253,17 @@ function printRun(result: ReturnType<typeof summarize>, ui: Ui): void {
   ui.print(ui.style("dim", `run ${result.runId} · report ${result.report.html}`));
 }
 
-function printDryRun(result: DryRunReport & { target: string }, ui: Ui): void {
+function printDryRun(
+  result: DryRunReport & { target: string; waves: string[][]; concurrency: number },
+  ui: Ui,
+): void {
   ui.print(`Dry run on ${result.target}: nothing was deployed.`);
+  if (result.waves.length > 0) {
+    ui.print(`\nWaves (concurrency ${result.concurrency}): each starts once what it depends on is live`);
+    result.waves.forEach((wave, i) => {
+      ui.print(`  ${i + 1}. ${wave.join(", ")}`);
+    });
+  }
   for (const s of result.services) {
     ui.print(
       `\n${ui.style("bold", s.service)} (${s.environment}) → ${s.scriptName}${s.url ? ` ${ui.style("cyan", s.url)}` : ""}`,
@@ -226,57 +278,4 @@ function printDryRun(result: DryRunReport & { target: string }, ui: Ui): void {
     if (s.secretsMissing.length)
       ui.print(ui.style("yellow", `  missing secrets: ${s.secretsMissing.join(", ")}`));
   }
-}
-
-async function deployHooks(
-  ctx: Parameters<typeof deployCommand.run>[0],
-  portfolio: Awaited<ReturnType<typeof openPortfolio>>,
-  cloud: Awaited<ReturnType<typeof openCloud>>,
-  plan: DeploymentPlan,
-  journal: RunJournal,
-  auditor: DeploymentAuditor,
-) {
-  const { DeploymentValidator, validationError } = await import("@lego/discovery");
-  const { checkRequiredSecrets } = await import("@lego/secrets");
-  const { createDeployMigrationHook, fromCloudflare } = await import("@lego/database");
-  const migrate = createDeployMigrationHook(portfolio, {
-    root: portfolio.root,
-    ...fromCloudflare({ client: cloud.client, wrangler: cloud.wrangler }),
-    logger: ctx.logger,
-    prompter: ctx.prompter,
-    clock: ctx.clock,
-    runId: journal.runId,
-    journal,
-    audit: auditor,
-    target: cloud.target.kind,
-    signal: ctx.signal,
-  });
-  const validator = new DeploymentValidator({
-    client: cloud.client,
-    wrangler: cloud.wrangler,
-    logger: ctx.logger,
-  });
-  const order = plan.services.map((s) => s.service);
-  // One validation of the whole plan (account discovery runs once), consulted per service.
-  let report: Promise<Awaited<ReturnType<typeof validator.validateDeployment>>> | undefined;
-  return {
-    async validate(service: DeploymentPlan["services"][number], level: ValidationLevel) {
-      report ??= validator.validateDeployment({
-        portfolio,
-        services: order,
-        environment: plan.environment,
-        level,
-        signal: ctx.signal,
-      });
-      const full = await report;
-      const mine = full.checks.filter((c) => c.service === undefined || c.service === service.service);
-      const failed = mine.filter((c) => !c.ok && c.severity === "error");
-      if (failed.length > 0)
-        throw validationError({ ...full, ok: false, checks: mine, errors: failed.length });
-    },
-    migrate,
-    async checkSecrets(service: DeploymentPlan["services"][number]) {
-      return checkRequiredSecrets({ service, client: cloud.client, signal: ctx.signal });
-    },
-  };
 }

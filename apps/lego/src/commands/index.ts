@@ -1,7 +1,7 @@
 // THE list of commands: `lego --help` shows them in this order. One file per command group in this
 // folder; add yours here (see apps/lego/CONTRIBUTING.md).
 import type { CommandNode } from "../framework/define.ts";
-import { auditCommand, runsGroup } from "./audit.ts";
+import { auditCommand } from "./audit.ts";
 import { createCommand } from "./create.ts";
 import { dbGroup } from "./db.ts";
 import { deployCommand } from "./deploy.ts";
@@ -11,6 +11,7 @@ import { initCommand } from "./init.ts";
 import { listCommand } from "./list.ts";
 import { localGroup } from "./local.ts";
 import { rollbackCommand } from "./rollback.ts";
+import { runsGroup } from "./runs.ts";
 import { secretsGroup } from "./secrets.ts";
 import { testCommand } from "./test.ts";
 import { tokenGroup } from "./token.ts";

@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { acquireLock, createRunJournal, portfolioStateDir, UsageError } from "@lego/core";
+import { UsageError } from "@lego/core";
 import { defineCommand } from "../framework/define.ts";
 import { openCloud, openPortfolio, pickServices, rootArg } from "../wiring.ts";
 
@@ -19,27 +18,23 @@ export const rollbackCommand = defineCommand({
     env: { type: "string", description: "Environment (default: production, or the one a hostname names)" },
     to: { type: "string", description: "A version id, or a run id (the version that run replaced)" },
     yes: { type: "boolean", description: "Skip the production confirmation" },
+    "break-stale-lock": { type: "boolean", description: "Take over a lock left behind by a dead run" },
     ...rootArg,
   },
   async run(ctx, args) {
-    const { runRollback, DeploymentAuditor, planDeployment, defaultDeployOptions, urlForHostname } =
-      await import("@lego/deployment");
+    const { rollbackService } = await import("@lego/orchestration");
     const portfolio = await openPortfolio(ctx, args.root);
     const picked = await pickServices(ctx, portfolio, args.service ? [args.service] : [], {
       what: "roll back",
     });
     const environment = args.env ?? picked.environment ?? "production";
-    const [planned] = planDeployment(
-      portfolio,
-      picked.services.map((s) => s.name),
-      { ...defaultDeployOptions, environment },
-    ).services;
-    if (!planned) throw new UsageError({ code: "ERR_NO_SERVICES", message: "Nothing to roll back" });
+    const [service] = picked.services;
+    if (!service) throw new UsageError({ code: "ERR_NO_SERVICES", message: "Nothing to roll back" });
     const cloud = await openCloud(ctx, portfolio.root, portfolio);
     try {
       if (environment === "production" && !args.yes) {
         const ok = await ctx.prompter.confirm({
-          message: `Roll back ${planned.service} in production?`,
+          message: `Roll back ${service.name} in production?`,
           default: false,
           flag: "--yes",
         });
@@ -50,53 +45,27 @@ export const rollbackCommand = defineCommand({
             hint: "Nothing was changed.",
           });
       }
-      const lock = await acquireLock(join(portfolioStateDir(portfolio.root), "lock"), {
-        command: `lego ${ctx.argv.join(" ")}`,
-      });
-      try {
-        const journal = await createRunJournal({
-          root: portfolio.root,
-          now: () => new Date(ctx.clock.now()),
-        });
-        const url = planned.primaryHostname
-          ? urlForHostname(cloud.target.workersUrlPattern, planned.primaryHostname)
-          : undefined;
-        const run = await ctx.ui.tasks().run(`Roll back ${planned.service} (${environment})`, () =>
-          runRollback(
-            {
-              service: planned.service,
-              environment,
-              scriptName: planned.scriptName,
-              path: planned.path,
-              wranglerEnv: planned.wranglerEnv,
-              url,
-              health: planned.tests.health,
-            },
-            { to: args.to },
-            {
-              root: portfolio.root,
-              command: `rollback ${planned.service} --env ${environment}${args.to ? ` --to ${args.to}` : ""}`,
-              target: cloud.target,
-              client: cloud.client,
-              wrangler: cloud.wrangler,
-              auditor: new DeploymentAuditor({
-                root: portfolio.root,
-                clock: ctx.clock,
-                redactor: ctx.redactor,
-              }),
-              journal,
-              clock: ctx.clock,
-              logger: ctx.logger,
-              redactor: ctx.redactor,
-              signal: ctx.signal,
-            },
-          ),
-        );
-        const { report: _report, ...result } = run;
-        return result;
-      } finally {
-        await lock.release();
-      }
+      const run = await ctx.ui.tasks().run(`Roll back ${service.name} (${environment})`, () =>
+        rollbackService(
+          {
+            portfolio,
+            service: service.name,
+            environment,
+            to: args.to,
+            command: `lego ${ctx.argv.join(" ")}`,
+            breakStaleLock: args.breakStaleLock === true,
+          },
+          {
+            cloud,
+            clock: ctx.clock,
+            logger: ctx.logger,
+            redactor: ctx.redactor,
+            signal: ctx.signal,
+          },
+        ),
+      );
+      const { report: _report, ...result } = run;
+      return result;
     } finally {
       await cloud.dispose();
     }

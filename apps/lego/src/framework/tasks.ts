@@ -1,4 +1,5 @@
 import type { Clock } from "@lego/core";
+import { createLogUpdate } from "log-update";
 import { paint, type StyleFormat, stripAnsi } from "./color.ts";
 
 /** One unit of long work shown to the user. */
@@ -42,9 +43,17 @@ export interface TaskList {
   end(): void;
 }
 
-type State = "running" | "done" | "failed" | "skipped";
+type State = "waiting" | "running" | "done" | "failed" | "skipped";
 /** A status as progress events report it. */
-export type TaskStatus = "running" | "ok" | "done" | "failed" | "skipped" | "rolled-back";
+export type TaskStatus =
+  | "waiting"
+  | "running"
+  | "ok"
+  | "done"
+  | "failed"
+  | "skipped"
+  | "rolled-back"
+  | "interrupted";
 interface Task {
   title: string;
   state: State;
@@ -60,11 +69,16 @@ export interface TaskSink {
   color: boolean;
   live: boolean;
   columns: number | undefined;
+  /** Terminal height: the live list never draws more lines than fit, so nothing is left in scrollback. */
+  rows?: number | undefined;
   clock: Clock;
+  /** Show a header line "N of M done · K running · elapsed" above the list. */
+  summary?: boolean | undefined;
 }
 
 const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const marks: Record<State, [string, StyleFormat]> = {
+  waiting: ["·", "dim"],
   running: ["…", "cyan"],
   done: ["✓", "green"],
   failed: ["✗", "red"],
@@ -98,24 +112,85 @@ export function createTaskList(sink: TaskSink): TaskList & { clearLive(): void; 
     return `${symbol} ${task.title}${paint(sink.color, "dim", detail + elapsed)}`;
   };
 
+  // log-update erases exactly what it drew last; the list is capped to the terminal's height, so a
+  // redraw never has to reach into scrollback (where no terminal can erase, and lines would repeat).
+  const live = sink.live
+    ? createLogUpdate(
+        {
+          write: (text: string) => {
+            sink.write(text);
+            return true;
+          },
+          get columns() {
+            return sink.columns ?? 80;
+          },
+          get rows() {
+            return sink.rows ?? 24;
+          },
+          isTTY: true,
+        } as unknown as NodeJS.WriteStream,
+        { showCursor: true },
+      )
+    : undefined;
+  const started = sink.clock.now();
+  const header = (): string => {
+    const done = tasks.filter((t) => t.state !== "running" && t.state !== "waiting").length;
+    const running = tasks.filter((t) => t.state === "running").length;
+    const failed = tasks.filter((t) => t.state === "failed").length;
+    const elapsed = Math.round((sink.clock.now() - started) / 1000);
+    const clock = `${Math.floor(elapsed / 60)}:${String(elapsed % 60).padStart(2, "0")}`;
+    return paint(
+      sink.color,
+      "bold",
+      `${done} of ${tasks.length} done · ${running} running${failed ? ` · ${failed} failed` : ""} · ${clock}`,
+    );
+  };
+  const visible = (spinner: string): string[] => {
+    const budget = Math.max(3, (sink.rows ?? 24) - 2 - (sink.summary ? 1 : 0));
+    let shown = tasks;
+    let hidden = "";
+    if (tasks.length > budget) {
+      // Running and failed first, then waiting, then what is done; what does not fit is counted.
+      const rank = (t: Task) =>
+        t.state === "running" ? 0 : t.state === "failed" ? 1 : t.state === "waiting" ? 2 : 3;
+      const keep = new Set([...tasks].sort((a, b) => rank(a) - rank(b)).slice(0, budget - 1));
+      shown = tasks.filter((t) => keep.has(t));
+      const rest = tasks.filter((t) => !keep.has(t));
+      const by = (st: State) => rest.filter((t) => t.state === st).length;
+      hidden = paint(
+        sink.color,
+        "dim",
+        `  … ${rest.length} more (${[
+          by("done") ? `${by("done")} done` : "",
+          by("waiting") ? `${by("waiting")} waiting` : "",
+          by("skipped") ? `${by("skipped")} skipped` : "",
+        ]
+          .filter(Boolean)
+          .join(", ")})`,
+      );
+    }
+    const lines = shown.map((t) => line(t, spinner));
+    if (hidden) lines.push(hidden);
+    if (sink.summary) lines.unshift(header());
+    return lines;
+  };
   const clearLive = (): void => {
-    if (!sink.live || drawn === 0) return;
-    sink.write("\x1b[1A\x1b[2K".repeat(drawn) + "\r");
+    if (!live || drawn === 0) return;
+    live.clear();
     drawn = 0;
   };
   const drawLive = (): void => {
-    if (!sink.live || ended || tasks.length === 0) return;
+    if (!live || ended || tasks.length === 0) return;
     const spinner = frames[frame % frames.length] as string;
-    const text = tasks.map((t) => line(t, spinner)).join("\n");
-    sink.write(`${text}\n`);
-    drawn = tasks.length;
+    const lines = visible(spinner);
+    live(lines.join("\n"));
+    drawn = lines.length;
   };
   const redraw = (): void => {
-    clearLive();
     drawLive();
   };
   const tick = (): void => {
-    const running = tasks.some((t) => t.state === "running");
+    const running = tasks.some((t) => t.state === "running" || t.state === "waiting");
     if (running && !timer && sink.live && !ended) {
       sink.write("\x1b[?25l");
       timer = setInterval(() => {
@@ -148,7 +223,7 @@ export function createTaskList(sink: TaskSink): TaskList & { clearLive(): void; 
     if (sink.live) redraw();
     tick();
     const finish = (state: State, detail: string | undefined): void => {
-      if (task.state !== "running") return;
+      if (task.state !== "running" && task.state !== "waiting") return;
       task.state = state;
       task.detail = detail;
       task.endedAt = sink.clock.now();
@@ -174,8 +249,23 @@ export function createTaskList(sink: TaskSink): TaskList & { clearLive(): void; 
   return {
     add,
     update(title, status = "running", detail) {
-      const running = tasks.some((t) => t.title === title && t.state === "running");
-      let handle = running ? handles.get(title) : undefined;
+      const open = tasks.find((t) => t.title === title && (t.state === "running" || t.state === "waiting"));
+      let handle = open ? handles.get(title) : undefined;
+      if (status === "waiting") {
+        if (handle) return;
+        handle = add(title, false);
+        const task = tasks.at(-1) as Task;
+        task.state = "waiting";
+        task.detail = detail;
+        handles.set(title, handle);
+        if (sink.live) redraw();
+        return;
+      }
+      if (open?.state === "waiting" && status === "running") {
+        open.state = "running";
+        open.startedAt = sink.clock.now();
+        if (!sink.live) plain(open);
+      }
       if (status === "running") {
         if (!handle) {
           handle = add(title);
@@ -191,6 +281,7 @@ export function createTaskList(sink: TaskSink): TaskList & { clearLive(): void; 
       }
       if (status === "ok" || status === "done") handle.succeed(detail);
       else if (status === "skipped") handle.skip(detail);
+      else if (status === "interrupted") handle.fail(`interrupted${detail ? `: ${detail}` : ""}`);
       else handle.fail(status === "rolled-back" ? `rolled back${detail ? `: ${detail}` : ""}` : detail);
     },
     async run(title, work) {
@@ -212,6 +303,8 @@ export function createTaskList(sink: TaskSink): TaskList & { clearLive(): void; 
         redraw();
         sink.write("\x1b[?25h");
       }
+      // What the list showed last stays on screen, as it was.
+      if (live && drawn > 0) live.done();
       ended = true;
       drawn = 0;
     },

@@ -7,6 +7,7 @@ export interface TextStream {
   write(chunk: string): unknown;
   isTTY?: boolean | undefined;
   columns?: number | undefined;
+  rows?: number | undefined;
 }
 
 /**
@@ -31,7 +32,8 @@ export interface Ui {
   /** A debug line on stderr, shown only with `--debug`. */
   debug(text: string): void;
   /** A task list for long work (live on a terminal, plain lines otherwise). */
-  tasks(): TaskList;
+  /** A task list; `summary` adds a header (N of M done, running, elapsed) for many parallel tasks. */
+  tasks(options?: { summary?: boolean }): TaskList;
 }
 
 /** What the framework needs from a renderer beyond what commands see. */
@@ -99,14 +101,16 @@ export function createRenderer(options: RendererOptions): Renderer {
     debug: (text) => {
       if (debug) toErr(paint(color, "dim", text));
     },
-    tasks() {
+    tasks(opts) {
       live?.end();
       const list = createTaskList({
         write: (text) => stderr.write(redactor.redact(color ? text : stripAnsiKeepCursor(text))),
         color,
         live: options.live,
         columns: stderr.columns,
+        rows: stderr.rows,
         clock: options.clock,
+        summary: opts?.summary,
       });
       live = list;
       return list;
