@@ -33,6 +33,8 @@ export const CloudflareErrorCode = [
   "ERR_WRANGLER_FAILED",
   /** A wrangler command succeeded but its output (ND-JSON records, JSON stdout) is missing or unreadable. */
   "ERR_WRANGLER_OUTPUT_INVALID",
+  /** `wrangler.build()` failed: the message carries wrangler's errors (file, line, text). Nothing was deployed. */
+  "ERR_WRANGLER_BUILD_FAILED",
   /** Bad arguments to a runner method (empty secret name, no D1 command or file, …): exit 2. */
   "ERR_WRANGLER_USAGE",
 ] as const;

@@ -58,7 +58,10 @@ export type {
   WranglerVersionUploadRecord,
 } from "./wrangler/output.ts";
 export { findRecord, parseWranglerOutput } from "./wrangler/output.ts";
+export type { ApiRelay, ApiRelayOptions, ApiRelayStats } from "./wrangler/relay.ts";
+export { isRepeatableRequest, startApiRelay } from "./wrangler/relay.ts";
 export type {
+  BuildResult,
   D1Scope,
   DeployResult,
   VersionUploadResult,
@@ -69,4 +72,4 @@ export type {
   WranglerScope,
   WranglerTarget,
 } from "./wrangler/runner.ts";
-export { createWranglerRunner, resolveWranglerBin } from "./wrangler/runner.ts";
+export { createWranglerRunner, resolveWranglerBin, wranglerErrors } from "./wrangler/runner.ts";

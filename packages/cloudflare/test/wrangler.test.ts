@@ -147,8 +147,11 @@ describe("wrangler runner (real pinned wrangler)", () => {
     expect(recorded?.argv.slice(-1)).toEqual(["deploy"]);
     expect(recorded?.argv.join(" ")).not.toContain(fixture.token);
     expect(recorded?.tokenInEnv).toBe(true);
+    // wrangler talks to the runner's relay on loopback, which forwards to the target (the fake).
+    expect(recorded?.env.CLOUDFLARE_API_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/);
+    expect(recorded?.env.CLOUDFLARE_API_BASE_URL).not.toBe(fake.baseURL);
+    expect(wrangler.relayStats()?.requests).toBeGreaterThan(0);
     expect(recorded?.env).toMatchObject({
-      CLOUDFLARE_API_BASE_URL: fake.baseURL,
       CLOUDFLARE_ACCOUNT_ID: fixture.account.id,
       WRANGLER_SEND_METRICS: "false",
       WRANGLER_HIDE_BANNER: "true",

@@ -1,6 +1,7 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -14,6 +15,7 @@ import {
   type WranglerOutputRecord,
   type WranglerVersionUploadRecord,
 } from "./output.ts";
+import { type ApiRelay, type ApiRelayOptions, type ApiRelayStats, startApiRelay } from "./relay.ts";
 
 /** What the runner needs of a target: where the API is and how to authenticate. A `Target` fits. */
 export interface WranglerTarget {
@@ -50,6 +52,18 @@ export interface WranglerRunnerOptions {
   timeoutMs?: number | undefined;
   /** Lines of stderr kept in ERR_WRANGLER_FAILED. Default 40. */
   stderrTailLines?: number | undefined;
+  /**
+   * wrangler's API traffic goes through a relay on 127.0.0.1 that retries what wrangler does not (see
+   * `startApiRelay`): on by default; `false` points wrangler at the target directly. Started with the
+   * first command, stopped by `dispose()`.
+   */
+  relay?: boolean | Omit<ApiRelayOptions, "target"> | undefined;
+  /**
+   * Children die with Lego (default true, except on Windows): wrangler runs in its own process group
+   * watched by a tiny `sh` that kills the group when its stdin pipe from Lego closes, which is when Lego
+   * exits however it exits (SIGKILL included), so neither wrangler nor its esbuild outlive it.
+   */
+  watchdog?: boolean | undefined;
 }
 
 /** Options of {@link WranglerRunner.run}. */
@@ -183,8 +197,41 @@ export interface WranglerRunner {
       noSchema?: boolean | undefined;
     },
   ): Promise<WranglerRunResult>;
-  /** Removes the temp state folder when the runner created it. */
+  /**
+   * Builds the Worker without deploying it: `wrangler deploy --dry-run --outdir <dir>` (no API call). The
+   * deploy pipeline runs it before applying any migration, so a build failure never leaves one applied.
+   * Throws `ERR_WRANGLER_BUILD_FAILED` whose message carries wrangler's errors (each esbuild error, with
+   * its file and line), not just "Build failed with 2 errors:".
+   *
+   * @example
+   * const { main, bytes } = await wrangler.build({ cwd: serviceDir, env: "staging", signal });
+   */
+  build(
+    options?: WranglerScope & {
+      /** Where the bundle goes. Default: a new folder under the runner's state, removed by `dispose()`. */
+      outdir?: string | undefined;
+      name?: string | undefined;
+    },
+  ): Promise<BuildResult>;
+  /** The relay's counters (requests, retries), once a command started it; `undefined` without a relay. */
+  relayStats(): ApiRelayStats | undefined;
+  /** Stops the relay and any command still running, and removes the temp state folder when the runner created it. */
   dispose(): Promise<void>;
+}
+
+/** The result of {@link WranglerRunner.build}. */
+export interface BuildResult {
+  /** Absolute folder holding the bundle. */
+  outdir: string;
+  /** Absolute path of the bundle's entry module (`index.js`, or the one `.js`/`.mjs` file there). */
+  main: string;
+  /** Bytes of every file in `outdir` (source maps included). */
+  bytes: number;
+  /** Bytes of the entry module alone. */
+  mainBytes: number;
+  /** File names in `outdir`. */
+  files: string[];
+  durationMs: number;
 }
 
 /** Auth, endpoint and output settings that must come from the target, never from the ambient environment. */
@@ -289,6 +336,24 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
   for (const [k, v] of Object.entries(options.baseEnv ?? {}))
     if (v !== undefined && !DROPPED_ENV.includes(k)) baseEnv[k] = v;
 
+  let relay: Promise<ApiRelay> | undefined;
+  let relayReady: ApiRelay | undefined;
+  const ensureRelay = (): Promise<string> => {
+    if (options.relay === false) return Promise.resolve(options.target.apiBaseUrl);
+    relay ??= startApiRelay({
+      ...(typeof options.relay === "object" ? options.relay : {}),
+      target: options.target.apiBaseUrl,
+      logger: (typeof options.relay === "object" ? options.relay.logger : undefined) ?? logger,
+    }).then((r) => {
+      relayReady = r;
+      return r;
+    });
+    return relay.then((r) => r.baseUrl);
+  };
+  const useWatchdog = (options.watchdog ?? true) && process.platform !== "win32";
+  const running = new Set<number>();
+  const buildDirs: string[] = [];
+
   let stateDir: Promise<string> | undefined;
   let ownsStateDir = false;
   const ensureStateDir = (): Promise<string> => {
@@ -342,7 +407,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     const env: Record<string, string> = {
       ...baseEnv,
       ...runOptions.env,
-      CLOUDFLARE_API_BASE_URL: target.apiBaseUrl,
+      CLOUDFLARE_API_BASE_URL: await ensureRelay(),
       CLOUDFLARE_API_TOKEN: target.token,
       ...(target.accountId ? { CLOUDFLARE_ACCOUNT_ID: target.accountId } : {}),
       WRANGLER_SEND_METRICS: "false",
@@ -363,7 +428,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     const { execa } = await loadExeca();
     const started = Date.now();
     try {
-      const result = await execa(nodePath, ["--no-warnings", wranglerBin, ...args], {
+      const subprocess = execa(nodePath, ["--no-warnings", wranglerBin, ...args], {
         cwd,
         env,
         extendEnv: false,
@@ -374,7 +439,23 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
         timeout: options.timeoutMs ?? 10 * 60_000,
         stripFinalNewline: false,
         maxBuffer: 64 * 1024 * 1024,
+        // Its own process group, so the watchdog (and a cancel) can end wrangler and esbuild together.
+        ...(useWatchdog ? { detached: true } : {}),
       });
+      const pid = subprocess.pid;
+      const watchdog = useWatchdog ? startWatchdog(pid) : undefined;
+      if (pid !== undefined) running.add(pid);
+      let ended: Awaited<typeof subprocess> | undefined;
+      try {
+        ended = await subprocess;
+      } finally {
+        if (pid !== undefined) running.delete(pid);
+        watchdog?.stop(
+          pid,
+          ended === undefined || Boolean(ended.signal) || ended.isCanceled || ended.timedOut,
+        );
+      }
+      const result = ended;
       const durationMs = Date.now() - started;
       const records = wantOutput
         ? parseWranglerOutput(await readFile(outputPath, "utf8").catch(() => ""), logger)
@@ -583,7 +664,66 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
       return run(args, { cwd: opts.cwd, signal: opts.signal });
     },
 
+    async build(opts = {}) {
+      const started = Date.now();
+      const outdir = opts.outdir
+        ? resolve(opts.cwd ?? options.cwd, opts.outdir)
+        : await mkdtemp(join(await ensureStateDir(), "tmp", "build-"));
+      if (!opts.outdir) buildDirs.push(outdir);
+      const args = ["deploy", "--dry-run", "--outdir", outdir, ...scopeArgs(opts)];
+      if (opts.name) args.push("--name", opts.name);
+      try {
+        await run(args, { cwd: opts.cwd, signal: opts.signal });
+      } catch (error) {
+        if (!(error instanceof LegoError) || error.code !== "ERR_WRANGLER_FAILED") throw error;
+        const text = String(error.details?.stderrTail ?? "");
+        const errors = wranglerErrors(text);
+        throw new LegoError({
+          code: "ERR_WRANGLER_BUILD_FAILED",
+          message: `Building ${opts.cwd ?? options.cwd}${opts.env ? ` (env ${opts.env})` : ""} failed: ${errors.length ? errors.join("\n") : error.message}`,
+          hint: "Fix the errors above; nothing was deployed and no migration was applied.",
+          kind: "user",
+          exitCode: ExitCode.Failure,
+          cause: error,
+          details: { ...error.details, errors, outdir },
+        });
+      }
+      const files = (await readdir(outdir)).sort();
+      const sizes = await Promise.all(files.map((f) => stat(join(outdir, f)).then((s) => s.size)));
+      const mainName =
+        files.find((f) => f === "index.js") ??
+        files.find((f) => /\.(m?js)$/.test(f) && !f.endsWith(".map")) ??
+        files[0];
+      if (!mainName)
+        throw new LegoError({
+          code: "ERR_WRANGLER_OUTPUT_INVALID",
+          message: `wrangler deploy --dry-run wrote nothing to ${outdir}`,
+          hint: "The pinned wrangler may have changed its --outdir behaviour.",
+          kind: "system",
+          exitCode: ExitCode.Failure,
+        });
+      return {
+        outdir,
+        main: join(outdir, mainName),
+        bytes: sizes.reduce((a, b) => a + b, 0),
+        mainBytes: sizes[files.indexOf(mainName)] ?? 0,
+        files,
+        durationMs: Date.now() - started,
+      };
+    },
+
+    relayStats() {
+      return relayReady ? { ...relayReady.stats } : undefined;
+    },
+
     async dispose() {
+      for (const pid of running) killGroup(pid);
+      running.clear();
+      const r = relay;
+      relay = undefined;
+      relayReady = undefined;
+      if (r) await (await r.catch(() => undefined))?.close();
+      for (const dir of buildDirs.splice(0)) await rm(dir, { recursive: true, force: true });
       if (stateDir && ownsStateDir) {
         const dir = await stateDir.catch(() => undefined);
         if (dir) await rm(dir, { recursive: true, force: true });
@@ -592,4 +732,74 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     },
   };
   return runner;
+}
+
+/** Kills a process group (wrangler and its esbuild), ignoring one that is gone. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined || process.platform === "win32") return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {}
+}
+
+/**
+ * The watchdog of one wrangler: `sh` blocked reading a pipe from Lego. The pipe closes when Lego exits
+ * (the kernel closes its end, even on SIGKILL); `read` returns and the shell kills wrangler's process
+ * group. In its own session, so a signal to Lego's group does not take it down first. When wrangler ends
+ * normally Lego kills the watchdog instead, without touching the group.
+ */
+function startWatchdog(
+  pid: number | undefined,
+): { stop(pid: number | undefined, killGroupToo: boolean): void } | undefined {
+  if (pid === undefined) return undefined;
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      "/bin/sh",
+      ["-c", 'read _ ; kill -KILL -"$1" 2>/dev/null', "lego-wrangler-watchdog", String(pid)],
+      {
+        stdio: ["pipe", "ignore", "ignore"],
+        detached: true,
+      },
+    );
+  } catch {
+    return undefined;
+  }
+  child.on("error", () => {});
+  child.stdin?.on("error", () => {});
+  // Neither keeps Lego's event loop alive: the wrangler child does, as long as it runs.
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return {
+    stop(wranglerPid, killGroupToo) {
+      // After a cancel or a timeout, esbuild may outlive wrangler: end the whole group.
+      if (killGroupToo) killGroup(wranglerPid);
+      child.kill("SIGKILL");
+    },
+  };
+}
+
+/**
+ * The error lines of wrangler's output: each `✘ [ERROR] …` block's first line with the `file:line:col:`
+ * line under it (esbuild's format), without the closing "Build failed with N errors:" summary.
+ */
+export function wranglerErrors(output: string): string[] {
+  const lines = output.replace(ANSI, "").split("\n");
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*(?:✘|X)\s*\[ERROR\]\s*(.*)$/.exec(lines[i] ?? "");
+    if (!m) continue;
+    const message = (m[1] ?? "").trim();
+    if (/^Build failed with \d+ errors?:?$/.test(message)) continue;
+    let where: string | undefined;
+    for (let j = i + 1; j < Math.min(lines.length, i + 4); j++) {
+      const w = /^\s*(\S+:\d+:\d+):\s*$/.exec(lines[j] ?? "");
+      if (w) {
+        where = w[1];
+        break;
+      }
+    }
+    out.push(where ? `${where}: ${message}` : message);
+  }
+  return out;
 }
