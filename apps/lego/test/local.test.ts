@@ -80,3 +80,79 @@ describe("lego local up --root", () => {
     }
   }, 60_000);
 });
+
+describe("lego local trigger", () => {
+  it("fires a deployed Worker's scheduled handler now, with --cron; an unknown Worker is exit 2", async () => {
+    const env = { LEGO_HOME: legoHome, HOME: legoHome };
+    try {
+      const up = await run(["local", "up", "--port", "0", "--json"], { env });
+      expect(up.exitCode, up.stderr).toBe(0);
+      const { readFile } = await import("node:fs/promises");
+      const info = JSON.parse(await readFile(join(legoHome, "local", "server.json"), "utf8"));
+      const auth = { authorization: `Bearer ${info.token}` };
+      const form = new FormData();
+      form.set(
+        "metadata",
+        JSON.stringify({
+          main_module: "index.js",
+          compatibility_date: "2025-09-01",
+          bindings: [
+            { type: "kv_namespace", name: "RUNS", namespace_id: "0000000000000000000000000000face" },
+          ],
+        }),
+      );
+      form.set(
+        "index.js",
+        new File(
+          [
+            `export default {
+  async scheduled(c, env) { await env.RUNS.put("last", c.cron); },
+  async fetch(r, env) { return new Response(await env.RUNS.get("last")); },
+};`,
+          ],
+          "index.js",
+          { type: "application/javascript+module" },
+        ),
+      );
+      const base = `${info.apiBaseUrl}/accounts/${info.accountId}/workers/scripts/reports`;
+      expect((await fetch(base, { method: "PUT", headers: auth, body: form })).status).toBe(200);
+      await fetch(`${base}/subdomain`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ enabled: true }),
+      });
+
+      const fired = await run(["local", "trigger", "reports", "--cron", "5 4 * * *", "--json"], { env });
+      expect(fired.exitCode, fired.stderr).toBe(0);
+      expect(oneJson(fired.stdout).data).toEqual({ script: "reports", cron: "5 4 * * *", outcome: "ok" });
+      const http = await import("node:http");
+      const body = await new Promise<string>((resolve, reject) => {
+        http
+          .get(
+            {
+              host: "127.0.0.1",
+              port: info.port,
+              path: "/",
+              headers: { host: "reports.lego-local.workers.dev" },
+            },
+            (res) => {
+              let text = "";
+              res.on("data", (c) => {
+                text += c;
+              });
+              res.on("end", () => resolve(text));
+            },
+          )
+          .on("error", reject);
+      });
+      expect(body).toBe("5 4 * * *");
+
+      const missing = await run(["local", "trigger", "nope", "--json"], { env });
+      expect(missing.exitCode).toBe(2);
+      expect(oneJson(missing.stdout).error).toMatchObject({ code: "ERR_LOCAL_CLOUD_TRIGGER" });
+      expect(missing.stdout).not.toContain(info.token);
+    } finally {
+      await run(["local", "down"], { env });
+    }
+  }, 60_000);
+});

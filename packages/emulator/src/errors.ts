@@ -6,6 +6,7 @@ export const EmulatorErrorCode = [
   "ERR_LOCAL_CLOUD_STATE",
   "ERR_LOCAL_CLOUD_OPTIONS",
   "ERR_LOCAL_CLOUD_RUNTIME",
+  "ERR_LOCAL_CLOUD_TRIGGER",
 ] as const;
 /** One of {@link EmulatorErrorCode}. */
 export type EmulatorErrorCode = (typeof EmulatorErrorCode)[number];

@@ -20,6 +20,7 @@ export {
   localCloudStatus,
   localCloudUp,
   portfolioAdoption,
+  triggerLocalCloudCron,
 } from "./lifecycle.ts";
 export type { HostTarget } from "./runtime/host-routing.ts";
 export { canonicalHostname, resolveHost, routeMatcher } from "./runtime/host-routing.ts";

@@ -244,6 +244,48 @@ export function portfolioAdoption(portfolio: AdoptablePortfolio): {
 }
 
 /**
+ * Fires a deployed Worker's `scheduled` handler now on the running local cloud (`lego local trigger`),
+ * with `cron` (default: the Worker's first cron trigger). Returns workerd's outcome (`ok`, `exception`).
+ */
+export async function triggerLocalCloudCron(
+  options: { legoHome: string },
+  script: string,
+  cron?: string,
+): Promise<{ script: string; cron: string; outcome: string }> {
+  const status = await localCloudStatus(options);
+  const info = status.info;
+  if (!status.running || !info) {
+    throw emulatorError("ERR_LOCAL_CLOUD_TRIGGER", "The local cloud is not running", {
+      exitCode: ExitCode.Usage,
+      hint: "Start it with `lego local up`, then deploy the Worker.",
+    });
+  }
+  const origin = info.apiBaseUrl.replace(/\/client\/v4\/?$/, "");
+  const query = cron ? `?cron=${encodeURIComponent(cron)}` : "";
+  const res = await fetch(`${origin}/__lego/scripts/${encodeURIComponent(script)}/scheduled${query}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${info.token}` },
+  });
+  const body = (await res.json()) as {
+    result?: { script: string; cron: string; outcome: string };
+    errors?: Array<{ message: string }>;
+  };
+  if (!res.ok || !body.result) {
+    const message = body.errors?.[0]?.message ?? `HTTP ${res.status}`;
+    throw emulatorError("ERR_LOCAL_CLOUD_TRIGGER", `Could not fire ${script}'s cron trigger: ${message}`, {
+      exitCode: res.status === 404 || res.status === 400 ? ExitCode.Usage : ExitCode.Failure,
+      hint:
+        res.status === 404
+          ? "Deploy the Worker to the local cloud first (lego deploy), or check the name (lego local status)."
+          : res.status === 400
+            ? 'Pass a five-field cron expression, e.g. --cron "*/5 * * * *".'
+            : "See $LEGO_HOME/local/server.log.",
+    });
+  }
+  return body.result;
+}
+
+/**
  * Starts the local cloud in the background (a detached process running `dist/daemon.js`), waits until
  * it answers, and returns what it wrote to `$LEGO_HOME/local/server.json`. When one already runs, it is
  * returned as is (`started: false`), with any new `zones` added.

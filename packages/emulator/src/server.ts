@@ -17,10 +17,12 @@ import { TimeTravelStore } from "./d1/time-travel.ts";
 import { emulatorError } from "./errors.ts";
 import { FaultInjector, type FaultRule } from "./faults.ts";
 import { nowIso } from "./ids.ts";
+import { cronMatches, parseCron } from "./runtime/cron.ts";
 import { resolveHost } from "./runtime/host-routing.ts";
 import { pickVersion, versionOverrideFor } from "./runtime/plan.ts";
 import { type Generation, LOCAL_CF, Runtime } from "./runtime/runner.ts";
 import { StateStore, type ZoneSeed } from "./state/store.ts";
+import { TailHub } from "./tail.ts";
 
 /** The account id of the local cloud unless one is given: fixed, so configs can name it. */
 export const DEFAULT_ACCOUNT_ID = "10ca1c10d0000000000000000000001e";
@@ -211,7 +213,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     routingSeed = (routingSeed * 1103515245 + 12345) % 2147483648;
     return (routingSeed / 2147483648) * 100;
   };
-  const runtime = new Runtime({ store, logger, drainTimeoutMs: options.drainTimeoutMs ?? 5_000 });
+  const tails = new TailHub(() => {});
+  const runtime = new Runtime({
+    store,
+    logger,
+    drainTimeoutMs: options.drainTimeoutMs ?? 5_000,
+    onTail: (script, event) => tails.publish(script, event),
+  });
   const presigned = new Map<string, Presigned>();
   let origin = "";
   const services: CloudServices = {
@@ -222,6 +230,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     presigned,
     strictZones: options.strictZones ?? false,
     timeTravel: new TimeTravelStore(store.stateDir),
+    tails,
+    applyTails: async () => {
+      if (runtime.setTailing(tails.scripts())) await store.mutate((draft) => runtime.apply(draft));
+    },
   };
   const router = new Router()
     .add(accountRoutes)
@@ -347,6 +359,64 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       }
     } finally {
       record(method, path, status, started);
+    }
+  }
+
+  /**
+   * `POST /__lego/scripts/<script>/scheduled?cron=` (the API token): fires the script's `scheduled`
+   * handler now (`lego local trigger`). Without `cron`, the script's first cron trigger.
+   */
+  async function fireNow(req: IncomingMessage, res: ServerResponse, script: string, cron?: string) {
+    const auth = req.headers.authorization;
+    const bearer = typeof auth === "string" ? auth.replace(/^Bearer\s+/i, "").trim() : "";
+    if (!sameSecret(bearer, token)) {
+      send(res, 403, errorEnvelope([{ code: CfCode.AuthenticationError, message: "Authentication error" }]));
+      return;
+    }
+    const record = store.state.scripts[script];
+    if (!record) {
+      send(
+        res,
+        404,
+        errorEnvelope([{ code: CfCode.WorkerNotFound, message: `Worker "${script}" does not exist` }]),
+      );
+      return;
+    }
+    const expression = cron ?? record.schedules?.[0]?.cron ?? "* * * * *";
+    try {
+      parseCron(expression);
+      const outcome = await runtime.scheduled(script, expression);
+      if (outcome === undefined) {
+        send(
+          res,
+          409,
+          errorEnvelope([{ code: 10000409, message: `Worker "${script}" has no running deployment` }]),
+        );
+        return;
+      }
+      send(res, 200, envelope({ script, cron: expression, outcome }));
+    } catch (error) {
+      send(res, 400, errorEnvelope([{ code: CfCode.BadRequest, message: (error as Error).message }]));
+    }
+  }
+
+  /** Fires the cron triggers due at `at` (a minute boundary), each on its script's primary version. */
+  function fireDue(at: Date) {
+    for (const script of Object.values(store.state.scripts)) {
+      for (const s of script.schedules ?? []) {
+        let due = false;
+        try {
+          due = cronMatches(parseCron(s.cron), at);
+        } catch {
+          due = false;
+        }
+        if (!due) continue;
+        void runtime.scheduled(script.name, s.cron, at).then(
+          (outcome) => logger.debug("cron trigger fired", { script: script.name, cron: s.cron, outcome }),
+          (error: unknown) =>
+            logger.warn("cron trigger failed", { script: script.name, cron: s.cron, error: String(error) }),
+        );
+      }
     }
   }
 
@@ -507,6 +577,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       });
       return;
     }
+    const trigger = /^\/__lego\/scripts\/([^/]+)\/scheduled$/.exec(path);
+    if (trigger && req.method === "POST") {
+      void fireNow(req, res, decodeURIComponent(trigger[1] ?? ""), query.get("cron") ?? undefined);
+      return;
+    }
     if (path === "/__lego/adopt" && req.method === "POST") {
       void adopt(req, res);
       return;
@@ -535,6 +610,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   // WebSocket (and other) upgrades to Workers: a raw pipe to the Worker's socket.
   server.on("upgrade", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
     const target = resolveHost(store.state, req.headers.host, req.url ?? "/");
+    const tail = /^\/__lego\/tail\/([0-9a-f]{32})$/.exec(req.url ?? "");
+    if (target.kind === "api" && tail) {
+      tails.attach(tail[1] ?? "", req, socket);
+      return;
+    }
     if (target.kind !== "script") {
       socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
       return;
@@ -604,6 +684,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   }
   logger.info("local cloud listening", { url: origin });
 
+  // Cron triggers fire at each minute boundary, as Cloudflare's do (UTC).
+  let cronTimer: NodeJS.Timeout | undefined;
+  const armCron = () => {
+    const now = Date.now();
+    const next = Math.floor(now / 60_000) * 60_000 + 60_000;
+    cronTimer = setTimeout(() => {
+      fireDue(new Date(next));
+      armCron();
+    }, next - now);
+    cronTimer.unref();
+  };
+  armCron();
+
   let closing: Promise<void> | undefined;
   return {
     url: origin,
@@ -620,6 +713,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     setFaults: (rules, seed) => faults.set(rules, seed),
     close: () => {
       closing ??= (async () => {
+        clearTimeout(cronTimer);
+        tails.closeAll();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

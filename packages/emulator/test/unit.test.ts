@@ -164,3 +164,20 @@ describe("FaultInjector", () => {
     expect(new FaultInjector().decide("GET", "/user")).toBeUndefined();
   });
 });
+
+describe("cron expressions", () => {
+  it("match minutes, ranges, steps, names, and day-of-month OR weekday as cron(8) does", async () => {
+    const { cronMatches, parseCron } = await import("../src/runtime/cron.ts");
+    const at = (iso: string) => new Date(iso);
+    expect(cronMatches(parseCron("* * * * *"), at("2026-12-06T03:07:00Z"))).toBe(true);
+    expect(cronMatches(parseCron("*/15 * * * *"), at("2026-12-06T03:30:00Z"))).toBe(true);
+    expect(cronMatches(parseCron("*/15 * * * *"), at("2026-12-06T03:31:00Z"))).toBe(false);
+    expect(cronMatches(parseCron("0 9-17/4 * * MON-FRI"), at("2026-12-07T13:00:00Z"))).toBe(true); // Monday
+    expect(cronMatches(parseCron("0 9-17/4 * * MON-FRI"), at("2026-12-06T13:00:00Z"))).toBe(false); // Sunday
+    expect(cronMatches(parseCron("0 0 * * 7"), at("2026-12-06T00:00:00Z"))).toBe(true); // 7 is Sunday
+    expect(cronMatches(parseCron("0 0 1 JAN,JUL *"), at("2026-07-01T00:00:00Z"))).toBe(true);
+    expect(cronMatches(parseCron("0 0 13 * FRI"), at("2026-12-11T00:00:00Z"))).toBe(true); // a Friday, not the 13th
+    expect(() => parseCron("61 * * * *")).toThrow(/out of range/);
+    expect(() => parseCron("* * *")).toThrow(/5 fields/);
+  });
+});

@@ -251,11 +251,38 @@ export const localResetCommand = defineCommand({
   },
 });
 
+/** `lego local trigger <script> [--cron "<expr>"]`: fires a deployed Worker's cron trigger now. */
+export const localTriggerCommand = defineCommand({
+  meta: {
+    name: "trigger",
+    description: "Fire a deployed Worker's scheduled handler now (its cron trigger, or --cron)",
+    examples: ["lego local trigger reports", 'lego local trigger reports --cron "0 3 * * *" --json'],
+  },
+  args: {
+    script: { type: "positional", description: "The Worker script name", required: true },
+    cron: {
+      type: "string",
+      description: "The cron expression the handler sees (default: the Worker's first cron trigger)",
+      valueHint: "expr",
+    },
+  },
+  async run(ctx, args) {
+    const { triggerLocalCloudCron } = await emulator();
+    return triggerLocalCloudCron({ legoHome: ctx.legoHome }, String(args.script), args.cron);
+  },
+  human(result, ui) {
+    const ok = result.outcome === "ok";
+    ui.print(
+      `${result.script}: scheduled "${result.cron}" ${ok ? ui.style("green", "ok") : ui.style("red", result.outcome)}`,
+    );
+  },
+});
+
 /** `lego local …`: the local cloud (Cloudflare's API and Workers on 127.0.0.1). */
 export const localGroup = defineGroup({
   meta: {
     name: "local",
     description: "Run the local cloud: Cloudflare's API and your Workers on 127.0.0.1",
   },
-  commands: [localUpCommand, localStatusCommand, localDownCommand, localResetCommand],
+  commands: [localUpCommand, localStatusCommand, localDownCommand, localResetCommand, localTriggerCommand],
 });

@@ -3,6 +3,7 @@ import type { Logger } from "@lego/core";
 import type { TimeTravelStore } from "../d1/time-travel.ts";
 import type { Runtime } from "../runtime/runner.ts";
 import type { StateStore } from "../state/store.ts";
+import type { TailHub } from "../tail.ts";
 import { CfApiError, CfCode, type ResultInfo } from "./envelope.ts";
 
 /** A short-lived, unauthenticated URL (D1 import upload, export download) and what it serves. */
@@ -23,6 +24,10 @@ export interface CloudServices {
   strictZones: boolean;
   /** D1 Time Travel bookmarks and the states they name. */
   timeTravel: TimeTravelStore;
+  /** `wrangler tail` sessions. */
+  tails: TailHub;
+  /** Gives the tail consumer to the scripts with an open tail (and takes it away), rebuilding if needed. */
+  applyTails(): Promise<void>;
 }
 
 /** One API request, as handlers see it. */

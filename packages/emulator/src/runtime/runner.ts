@@ -353,6 +353,29 @@ export class Runtime {
   }
 
   /**
+   * Fires the `scheduled` handler of `script`'s primary version now, as a cron trigger does. Returns
+   * workerd's outcome, or undefined when the script has no running version.
+   */
+  async scheduled(script: string, cron: string, scheduledTime = new Date()): Promise<string | undefined> {
+    const gen = await this.acquire();
+    if (!gen) return undefined;
+    try {
+      const versions = [...(gen.versionsByScript.get(script) ?? [])].sort(
+        (a, b) => b.percentage - a.percentage,
+      );
+      const primary = versions[0];
+      if (!primary) return undefined;
+      const worker = (await gen.mf.getWorker(primary.workerName)) as unknown as {
+        scheduled(o: { cron: string; scheduledTime: Date }): Promise<{ outcome: string }>;
+      };
+      const result = await worker.scheduled({ cron, scheduledTime });
+      return result.outcome;
+    } finally {
+      gen.leave();
+    }
+  }
+
+  /**
    * Runs statements as one D1 batch (one transaction) inside workerd, through the internal D1 worker.
    * Throws with D1's message when a statement fails; nothing of the batch is then applied.
    */
@@ -468,8 +491,10 @@ export class Runtime {
       if (best) primary.set(v.script, best.workerName);
     }
     const workers: WorkerEntry[] = [adminWorker(state)];
-    const tails = versions.some((v) => this.#tailing.has(v.script));
-    if (tails) workers.push(this.#tailWorker());
+    // One tail consumer per tailed script: workerd's trace events carry no script name.
+    for (const script of new Set(versions.map((v) => v.script))) {
+      if (this.#tailing.has(script)) workers.push(this.#tailWorker(script));
+    }
     for (const v of versions) {
       const isPrimary = primary.get(v.script) === v.workerName;
       workers.push(
@@ -513,11 +538,11 @@ export class Runtime {
     };
   }
 
-  /** The internal tail consumer: forwards each tail event of the Workers being tailed to the server. */
-  #tailWorker(): WorkerEntry {
+  /** The internal tail consumer of `script`: forwards each of its tail events to the server. */
+  #tailWorker(script: string): WorkerEntry {
     return {
       config: {
-        name: TAIL_WORKER,
+        name: tailWorkerName(script),
         compatibilityDate: "2025-09-01",
         manifest: {
           mainModule: "index.js",
@@ -529,7 +554,7 @@ export class Runtime {
             handler: async (request: { text(): Promise<string> }) => {
               try {
                 const events = JSON.parse(await request.text()) as TailEvent[];
-                for (const e of events) this.#options.onTail?.(scriptOfWorker(e.scriptName ?? ""), e);
+                for (const e of events) this.#options.onTail?.(script, e);
               } catch {
                 // A malformed batch is dropped: tails are best effort, as on Cloudflare.
               }
@@ -592,7 +617,9 @@ export class Runtime {
     }
     const triggers: unknown[] = extras.consumers.map((c) => ({ type: "queue", ...c }));
     if (triggers.length) (entry.config as { triggers?: unknown }).triggers = triggers;
-    if (extras.tail) (entry.config as { tailConsumers?: unknown }).tailConsumers = [{ worker: TAIL_WORKER }];
+    if (extras.tail) {
+      (entry.config as { tailConsumers?: unknown }).tailConsumers = [{ worker: tailWorkerName(v.script) }];
+    }
     if (version.assets) {
       const hasUserWorker = Boolean(version.main_module ?? version.body_part);
       const cfg = version.assets.config;
@@ -786,8 +813,10 @@ function queueTriggers(state: CloudState, script: string): QueueTrigger[] {
   return out;
 }
 
-/** The name of the internal tail consumer. */
-const TAIL_WORKER = "lego-internal-tail";
+/** The name of the internal tail consumer of `script`. */
+function tailWorkerName(script: string): string {
+  return `lego-internal-tail--${script}`;
+}
 const TAIL_SOURCE = `export default {
   async tail(events, env) {
     await env.SINK.fetch("http://tail/", { method: "POST", body: JSON.stringify(events) });
@@ -803,12 +832,6 @@ export interface TailEvent {
   logs?: Array<{ message: unknown[]; level: string; timestamp: number }>;
   exceptions?: Array<{ name: string; message: string; timestamp: number }>;
   [key: string]: unknown;
-}
-
-/** The script a Miniflare worker name (`<script>--v-<version>`) runs. */
-export function scriptOfWorker(workerName: string): string {
-  const at = workerName.lastIndexOf("--v-");
-  return at === -1 ? workerName : workerName.slice(0, at);
 }
 
 function adminWorker(state: CloudState): WorkerEntry {

@@ -6,6 +6,7 @@ import { routeRoutes } from "./routes.ts";
 import { scriptRoutes } from "./scripts.ts";
 import { secretRoutes } from "./secrets.ts";
 import { settingsRoutes } from "./settings.ts";
+import { tailRoutes } from "./tails.ts";
 import { versionRoutes } from "./versions.ts";
 
 /** Workers endpoints: services, scripts, versions, deployments, settings, secrets, subdomains, routes, domains. */
@@ -18,4 +19,5 @@ export const workersRoutes: Route[] = [
   ...domainRoutes,
   ...assetRoutes,
   ...durableObjectRoutes,
+  ...tailRoutes,
 ];

@@ -1,4 +1,5 @@
 import { nowIso, uuid } from "../../ids.ts";
+import { parseCron } from "../../runtime/cron.ts";
 import type { VersionRecord } from "../../state/types.ts";
 import { requireAccount } from "../account.ts";
 import { type ApiRequest, contentType, jsonBody, ok } from "../context.ts";
@@ -182,6 +183,17 @@ export const settingsRoutes: Route[] = [
       const body = jsonBody<Array<{ cron?: unknown }>>(req);
       if (!Array.isArray(body) || body.some((c) => typeof c.cron !== "string")) {
         throw new CfApiError(400, CfCode.BadRequest, "Expected an array of `{ cron }`");
+      }
+      for (const c of body) {
+        try {
+          parseCron(c.cron as string);
+        } catch (error) {
+          throw new CfApiError(
+            400,
+            10100,
+            `Invalid cron expression "${String(c.cron)}": ${(error as Error).message}`,
+          );
+        }
       }
       const name = req.params.script ?? "";
       const schedules = await req.services.store.mutate((draft) => {
