@@ -2,7 +2,9 @@
 // routes (429 with Retry-After and code 971, 5xx, dropped connections: 20% of D1 calls) must never lose
 // a row. Each seeded run adds a migration and migrates through the real wrangler; afterwards, with the
 // faults off, either every migration is applied and every earlier row is still there, or the database
-// is exactly as before, row by row.
+// is exactly as before, row by row. Runs alternate between wrangler through @lego/cloudflare's relay
+// (which retries wrangler's own calls) and wrangler straight to the API (so its failures happen and the
+// failure paths — nothing changed, restore — run under faults too).
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,7 +20,7 @@ import { migrateService } from "../src/migrate.ts";
 import { d1TargetsOf } from "../src/targets.ts";
 import { writePortfolio } from "./support/portfolio.ts";
 
-const RUNS = Number(process.env.LEGO_FAULT_RUNS ?? 5);
+const RUNS = Number(process.env.LEGO_FAULT_RUNS ?? 4);
 const FAULTS: FaultRule[] = [
   { route: "*/d1/*", kind: "429", probability: 0.07, retryAfter: 1 },
   { route: "*/d1/*", kind: "5xx", probability: 0.07 },
@@ -28,8 +30,10 @@ const FAULTS: FaultRule[] = [
 let root: string;
 let cloud: LocalCloud;
 let runner: WranglerRunner;
+let direct: WranglerRunner;
 let portfolio: Portfolio;
 let ctx: DatabaseContext;
+let directCtx: DatabaseContext;
 
 async function snapshot(): Promise<Record<string, unknown[]>> {
   const id = (await ctx.api.getD1Database("ledger-db-staging"))!.uuid;
@@ -71,11 +75,20 @@ beforeAll(async () => {
     accountId: cloud.accountId,
     retry: { baseDelayMs: 200 },
   });
+  direct = createWranglerRunner({
+    cwd: root,
+    target,
+    relay: false,
+    baseEnv: { PATH: process.env.PATH, HOME: root },
+    stateDir: join(root, ".wrangler-state"),
+  });
   ctx = { root, ...fromCloudflare({ client, wrangler: runner }), target: "local" };
+  directCtx = { root, ...fromCloudflare({ client, wrangler: direct }), target: "local" };
   await migrateService(d1TargetsOf(portfolio, portfolio.services[0]!, "staging"), ctx, { yes: true });
 }, 120_000);
 afterAll(async () => {
   await runner?.dispose();
+  await direct?.dispose();
   await cloud?.close();
   await rm(root, { recursive: true, force: true });
 });
@@ -84,18 +97,30 @@ describe("a migration under 20% faults on /d1/ routes", () => {
   it(`never loses a row (${RUNS} seeded runs)`, async () => {
     const outcomes: string[] = [];
     for (let run = 1; run <= RUNS; run++) {
+      const dir = join(root, "services", "ledger", "migrations");
       const name = `${String(run + 2).padStart(4, "0")}_run${run}.sql`;
       await writeFile(
-        join(root, "services", "ledger", "migrations", name),
+        join(dir, name),
         `ALTER TABLE notes ADD COLUMN c${run} TEXT;\nINSERT INTO notes (body) VALUES ('from ${name}');`,
       );
+      // Every third run, a second migration that fails after the first applied: the restore path.
+      const bad = run % 3 === 0 ? `${String(run + 2).padStart(4, "0")}_run${run}_z_bad.sql` : undefined;
+      if (bad)
+        await writeFile(
+          join(dir, bad),
+          "INSERT INTO notes (body) VALUES ('x');\nINSERT INTO missing_table VALUES (1);",
+        );
       const before = await snapshot();
       const applied = (before.d1_migrations as Array<{ name: string }>).map((m) => m.name);
       cloud.setFaults(FAULTS, 1000 + run);
       let outcome: string;
       let error: unknown;
       try {
-        await migrateService(d1TargetsOf(portfolio, portfolio.services[0]!, "staging"), ctx, { yes: true });
+        await migrateService(
+          d1TargetsOf(portfolio, portfolio.services[0]!, "staging"),
+          run % 2 === 1 ? ctx : directCtx,
+          { yes: true },
+        );
         outcome = "applied";
       } catch (e) {
         error = e;
@@ -103,7 +128,13 @@ describe("a migration under 20% faults on /d1/ routes", () => {
       } finally {
         cloud.setFaults([]);
       }
-      outcomes.push(outcome);
+      outcomes.push(`${run % 2 === 1 ? "relay" : "direct"}: ${outcome}`);
+      if (bad) {
+        // Neither file may stay pending for the next runs; the data must be exactly as before.
+        await rm(join(dir, bad));
+        await rm(join(dir, name));
+        expect(outcome).not.toBe("applied");
+      }
       const after = await snapshot();
       const notesBefore = before.notes as Array<{ id: number; body: string }>;
       const notesAfter = after.notes as Array<{ id: number; body: string }>;
