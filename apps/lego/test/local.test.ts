@@ -156,3 +156,41 @@ describe("lego local trigger", () => {
     }
   }, 60_000);
 });
+
+describe("lego local up --faults --seed", () => {
+  it("starts the cloud with the rules of a JSON file; a bad rule is exit 2 naming the file", async () => {
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const env = { LEGO_HOME: legoHome, HOME: legoHome };
+    const bad = join(legoHome, "bad.json");
+    await writeFile(bad, JSON.stringify([{ route: "GET /user", kind: "explode" }]));
+    const refused = await run(["local", "up", "--port", "0", "--faults", bad, "--json"], { env });
+    expect(refused.exitCode).toBe(2);
+    expect(oneJson(refused.stdout).error).toMatchObject({ code: "ERR_LOCAL_CLOUD_OPTIONS" });
+    expect(oneJson(refused.stdout).error.message).toContain(bad);
+
+    const file = join(legoHome, "faults.json");
+    await writeFile(
+      file,
+      JSON.stringify([
+        { route: "GET /user", kind: "429", retryAfter: 3 },
+        { route: "/^GET \\/memberships$/", kind: "5xx", status: 502 },
+      ]),
+    );
+    try {
+      const up = await run(["local", "up", "--port", "0", "--faults", file, "--seed", "7", "--json"], {
+        env,
+      });
+      expect(up.exitCode, up.stderr).toBe(0);
+      const info = JSON.parse(await readFile(join(legoHome, "local", "server.json"), "utf8"));
+      const get = (path: string) =>
+        fetch(`${info.apiBaseUrl}${path}`, { headers: { authorization: `Bearer ${info.token}` } });
+      const limited = await get("/user");
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get("retry-after")).toBe("3");
+      expect((await get("/memberships")).status).toBe(502);
+      expect((await get("/accounts")).status).toBe(200);
+    } finally {
+      await run(["local", "down"], { env });
+    }
+  }, 60_000);
+});

@@ -6,8 +6,12 @@ export interface FaultRule {
    * `/client/v4` and in full, without the query string. Example: "PUT *secrets" hits every secret upload.
    */
   route: string | RegExp;
-  /** `429` (with Retry-After, Cloudflare code 971), `5xx`, `latency` (then answer normally), `drop` (close the socket). */
-  kind: "429" | "5xx" | "latency" | "drop";
+  /**
+   * `429` (with Retry-After, Cloudflare code 971), `5xx`, `latency` (then answer normally), `drop` (close
+   * the socket before anything happens), `lost` (apply the request, then close the socket without the
+   * answer: the change is made, the caller never learns it).
+   */
+  kind: "429" | "5xx" | "latency" | "drop" | "lost";
   /** Chance in [0, 1] that a matching request is hit. Default 1. */
   probability?: number;
   /** Seconds for Retry-After on `429`. Default 1. */
@@ -21,7 +25,11 @@ export interface FaultRule {
 /** What to do to one request. */
 export interface FaultDecision {
   delayMs: number;
-  action?: { kind: "429"; retryAfter: number } | { kind: "5xx"; status: number } | { kind: "drop" };
+  action?:
+    | { kind: "429"; retryAfter: number }
+    | { kind: "5xx"; status: number }
+    | { kind: "drop" }
+    | { kind: "lost" };
 }
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same fault sequence. */
@@ -35,6 +43,9 @@ export function createPrng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The fault kinds, for validating rules read from a file. */
+export const FAULT_KINDS = ["429", "5xx", "latency", "drop", "lost"] as const;
 
 function globToRegExp(glob: string): RegExp {
   const esc = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
@@ -87,6 +98,8 @@ export class FaultInjector {
           return { delayMs, action: { kind: "5xx", status: rule.status ?? 503 } };
         case "drop":
           return { delayMs, action: { kind: "drop" } };
+        case "lost":
+          return { delayMs, action: { kind: "lost" } };
       }
     }
     return delayMs > 0 ? { delayMs } : undefined;

@@ -9,7 +9,7 @@ export { CfApiError, CfCode, paginate } from "./api/envelope.ts";
 export { splitSqlStatements } from "./d1/split-sql.ts";
 export { EmulatorErrorCode } from "./errors.ts";
 export type { FaultDecision, FaultRule } from "./faults.ts";
-export { createPrng, FaultInjector } from "./faults.ts";
+export { createPrng, FAULT_KINDS, FaultInjector } from "./faults.ts";
 export type { AdoptablePortfolio, LocalCloudStatus, LocalCloudUpOptions, ZoneSeed } from "./lifecycle.ts";
 export {
   addLocalCloudZones,
@@ -20,6 +20,7 @@ export {
   localCloudStatus,
   localCloudUp,
   portfolioAdoption,
+  readFaultFile,
   triggerLocalCloudCron,
 } from "./lifecycle.ts";
 export type { HostTarget } from "./runtime/host-routing.ts";

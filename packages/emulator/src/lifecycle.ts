@@ -16,7 +16,7 @@ import {
   writeFileAtomic,
 } from "@lego/core";
 import { emulatorError } from "./errors.ts";
-import type { FaultRule } from "./faults.ts";
+import { FAULT_KINDS, type FaultRule } from "./faults.ts";
 import type { ZoneSeed } from "./state/store.ts";
 
 export type { ZoneSeed } from "./state/store.ts";
@@ -241,6 +241,47 @@ export function portfolioAdoption(portfolio: AdoptablePortfolio): {
     zones: [...zones.values()].filter((z) => /^[0-9a-f]{32}$/.test(z.id ?? "")),
     d1: [...d1].map(([uuid, name]) => ({ uuid, name })),
   };
+}
+
+/**
+ * Reads fault rules from a JSON file for `lego local up --faults <file>`: an array of
+ * `{ route, kind, probability?, retryAfter?, latencyMs?, status? }` (or `{ "faults": [...] }`). `route` is
+ * a glob on `"METHOD /path"` or the path; written as `/…/` it is a regular expression. Throws
+ * `ERR_LOCAL_CLOUD_OPTIONS` (exit 2) naming the file and the rule that is wrong.
+ */
+export async function readFaultFile(path: string): Promise<FaultRule[]> {
+  const fail = (message: string) =>
+    emulatorError("ERR_LOCAL_CLOUD_OPTIONS", `${path}: ${message}`, {
+      exitCode: ExitCode.Usage,
+      hint: 'Write a JSON array such as [{ "route": "PUT *secrets", "kind": "5xx", "probability": 0.2 }]; kinds: 429, 5xx, latency, drop, lost.',
+    });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw fail(`cannot read the fault rules (${(error as Error).message})`);
+  }
+  const list = Array.isArray(raw) ? raw : (raw as { faults?: unknown } | null)?.faults;
+  if (!Array.isArray(list)) throw fail("expected an array of fault rules");
+  return list.map((r: Record<string, unknown>, i) => {
+    if (typeof r !== "object" || r === null) throw fail(`rule ${i} is not an object`);
+    if (typeof r.route !== "string" || r.route === "") throw fail(`rule ${i}: \`route\` must be a string`);
+    if (!(FAULT_KINDS as readonly unknown[]).includes(r.kind)) {
+      throw fail(`rule ${i}: \`kind\` must be one of ${FAULT_KINDS.join(", ")}`);
+    }
+    for (const k of ["probability", "retryAfter", "latencyMs", "status"] as const) {
+      if (
+        r[k] !== undefined &&
+        (typeof r[k] !== "number" || !Number.isFinite(r[k]) || (r[k] as number) < 0)
+      ) {
+        throw fail(`rule ${i}: \`${k}\` must be a non-negative number`);
+      }
+    }
+    if (typeof r.probability === "number" && r.probability > 1)
+      throw fail(`rule ${i}: \`probability\` is at most 1`);
+    const route = /^\/.+\/$/.test(r.route) ? new RegExp(r.route.slice(1, -1)) : r.route;
+    return { ...(r as unknown as FaultRule), route };
+  });
 }
 
 /**

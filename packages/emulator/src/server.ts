@@ -318,6 +318,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         );
       }
       const body = method === "GET" || method === "HEAD" ? new Uint8Array() : await readBody(req);
+      const lost = decision?.action?.kind === "lost";
       const reply = await match.handler({
         method,
         path,
@@ -327,6 +328,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         body,
         services,
       });
+      if (lost) {
+        // Applied, then the answer is lost on the way back: the socket closes without a response.
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
       if ("raw" in reply) {
         status = reply.status;
         writeRaw(res, reply);

@@ -77,9 +77,9 @@ describe("authentication", () => {
 
 describe("errors wrangler and the SDK branch on", () => {
   it("an unknown route is a 501 naming method and path", async () => {
-    const res = await api(cloud, "POST", `${acct()}/queues`);
+    const res = await api(cloud, "POST", `${acct()}/vectorize/v2/indexes`);
     expect(res.status).toBe(501);
-    expect(res.json.errors[0]?.message).toContain(`POST ${acct()}/queues`);
+    expect(res.json.errors[0]?.message).toContain(`POST ${acct()}/vectorize/v2/indexes`);
   });
 
   it("a missing Worker is 404 / 10007 (services: 10090) and a missing D1 is 404 / 7404", async () => {
@@ -192,6 +192,21 @@ describe("fault injection", () => {
     ).rejects.toThrow();
     cloud.setFaults([]);
     await stillServing();
+  });
+
+  it("`lost` applies the request, then closes the socket without the answer", async () => {
+    cloud.setFaults([{ route: "POST */d1/database", kind: "lost" }]);
+    await expect(
+      fetch(`${cloud.apiBaseUrl}${acct()}/d1/database`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${cloud.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "lost-answer" }),
+      }),
+    ).rejects.toThrow();
+    cloud.setFaults([]);
+    const list = await api<Array<{ name: string }>>(cloud, "GET", `${acct()}/d1/database`);
+    expect(list.json.result.map((d) => d.name)).toContain("lost-answer");
+    expect(cloud.requests.at(-2)).toMatchObject({ method: "POST", status: 0 });
   });
 
   it("draws from a seeded generator: the same seed gives the same sequence", async () => {

@@ -89,9 +89,21 @@ export const localUpCommand = defineCommand({
       "lego local up --port 8787 --zone example.com",
       "lego local up --port 0 --json",
       "lego local up --root ./my-portfolio",
+      "lego local up --faults faults.json --seed 42",
     ],
   },
   args: {
+    faults: {
+      type: "string",
+      description:
+        "JSON file of API fault rules ({ route, kind: 429|5xx|latency|drop|lost, probability }); applied when this starts the cloud",
+      valueHint: "file",
+    },
+    seed: {
+      type: "string",
+      description: "Seed of the fault generator, for repeatable runs (default 1)",
+      valueHint: "n",
+    },
     root: {
       type: "string",
       description:
@@ -117,7 +129,9 @@ export const localUpCommand = defineCommand({
       .flatMap((z) => z.split(","))
       .map((z) => z.trim())
       .filter(Boolean);
-    const { localCloudUp, localCloudDown } = await emulator();
+    const { localCloudUp, localCloudDown, readFaultFile } = await emulator();
+    const seed = parseIntegerFlag(args.seed, "--seed", { min: 0 });
+    const faults = args.faults ? await readFaultFile(resolve(ctx.cwd, args.faults)) : undefined;
     const adopted = await portfolioToAdopt(ctx, args.root);
     const seeds = [...zones, ...(adopted?.zones ?? [])];
     const accounts = adopted?.accounts ?? [];
@@ -129,6 +143,8 @@ export const localUpCommand = defineCommand({
         ...(seeds.length ? { zones: seeds } : {}),
         ...(accounts.length ? { accounts } : {}),
         ...(adopted?.d1.length ? { d1Databases: adopted.d1 } : {}),
+        ...(faults ? { faults } : {}),
+        ...(seed !== undefined ? { seed } : {}),
       }),
     );
     tasks.end();
