@@ -233,7 +233,14 @@ export async function migrateService(
           exitCode: 1,
           kind: "user",
         });
-      databaseId = (await ctx.api.createD1Database(target.databaseName)).uuid;
+      try {
+        databaseId = (await ctx.api.createD1Database(target.databaseName)).uuid;
+      } catch (error) {
+        // A create is not retried after a 5xx (it may have happened): read back whether it did.
+        const found = await ctx.api.getD1Database(target.databaseName).catch(() => undefined);
+        if (!found) throw error;
+        databaseId = found.uuid;
+      }
       await ctx.emit("db.database.created", { service, env, database: target.databaseName, databaseId });
     }
     const backup = await createBackup(target, ctx, {

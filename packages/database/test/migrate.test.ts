@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createManualClock, createScriptedPrompter, isLegoError, type LegoError } from "@lego/core";
+import { createManualClock, createScriptedPrompter, isLegoError, LegoError } from "@lego/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readAuditLog } from "../src/audit.ts";
 import { createBackup, findBackup, listBackups, pruneBackups } from "../src/backup.ts";
@@ -214,6 +214,22 @@ describe("migrateService", () => {
     const result = await migrateService([fresh], ctx);
     expect(result.outcome).toBe("applied");
     expect(fake.calls[0]).toBe("create fresh-db");
+  });
+
+  it("a create whose answer was lost (a 503 after it happened) is read back, not repeated", async () => {
+    const fresh = { ...target, databaseName: "lost-answer-db" };
+    fake.register(fresh);
+    await migration("0001_init.sql", M1);
+    const api = {
+      ...fake.api,
+      createD1Database: async (name: string) => {
+        await fake.api.createD1Database!(name);
+        throw new LegoError({ code: "ERR_CF_API", message: "503", exitCode: 1, details: { status: 503 } });
+      },
+    };
+    const result = await migrateService([fresh], { ...ctx, api });
+    expect(result.outcome).toBe("applied");
+    expect(fake.calls.filter((c) => c.startsWith("create "))).toEqual(["create lost-answer-db"]);
   });
 });
 
