@@ -645,7 +645,8 @@ export async function scanPortfolio(options: ScanPortfolioOptions): Promise<Port
   }
   const portfolio = assemble(root, legoConfig, entries, skipped, state);
 
-  if (cache && indexFile) {
+  // A folder with no services is not a portfolio: scanning it (a wrong --root) leaves nothing behind.
+  if (cache && indexFile && portfolio.services.length > 0) {
     const byName = new Map(entries.map((e) => [e.service.name, e]));
     const index: PortfolioIndex = {
       root,

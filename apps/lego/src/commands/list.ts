@@ -40,6 +40,16 @@ export const listCommand = defineCommand({
   },
   async run(ctx, args): Promise<ListResult> {
     const portfolio = await openPortfolio(ctx, args.root, args.refresh);
+    if (args.env !== undefined && !portfolio.services.some((s) => s.environments[args.env!])) {
+      const { UsageError } = await import("@lego/core");
+      const known = [...new Set(portfolio.services.flatMap((s) => s.environmentNames))].sort();
+      throw new UsageError({
+        code: "ERR_ENVIRONMENT_NOT_FOUND",
+        message: `--env ${args.env}: no service of ${portfolio.root} has that environment`,
+        hint: `The environments are ${known.join(", ") || "none"}; \`lego list\` without --env shows them all.`,
+        details: { environment: args.env, environments: known },
+      });
+    }
     const services = args.env
       ? portfolio.services.flatMap((s) => {
           const one = onlyEnvironment(s, args.env!);
