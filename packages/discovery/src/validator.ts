@@ -657,7 +657,15 @@ export class DeploymentValidator {
     );
     const checks: ValidationCheck[] = [...portfolioChecks(portfolio, names)];
     for (const t of targets)
-      checks.push(...basicChecks(portfolio, services.find((s) => s.name === t.service)!, t.environment));
+      checks.push(
+        ...basicChecks(portfolio, services.find((s) => s.name === t.service)!, t.environment).map((c) =>
+          // Asked for by name, an environment only wrangler declares is refused, not warned about: the
+          // domain config has no hostname or tests for it, so deploying it would be a Worker no one checks.
+          options.environment !== undefined && c.id === "config.domain-env" && !c.ok
+            ? { ...c, severity: "error" as const }
+            : c,
+        ),
+      );
 
     let account: AccountDiscovery | undefined;
     if (depth >= 1) {

@@ -443,6 +443,10 @@ describe("DeploymentValidator against an API server", () => {
       "config.domain-env",
     ]);
     expect(validationError(report).exitCode).toBe(2);
+    // Asked for by name, an environment only the wrangler config has is an error, not a warning.
+    const named = await validateDeployment({ portfolio: p, services: ["auth"], environment: "staging" });
+    expect(named.checks.find((c) => c.id === "config.domain-env")).toMatchObject({ severity: "error" });
+    expect(validationError(named).exitCode).toBe(2);
   });
 
   it("comprehensive: runs the pinned wrangler, builds with --dry-run, and names missing secrets", async () => {
