@@ -12,6 +12,8 @@ import { defineLegoConfig } from "../../tsup.base.ts";
 // - esbuild: a native binary behind its JS API. jiti: loads domain configs; kept as published.
 // - @lego/emulator (the cloud itself: Miniflare/workerd); its small lifecycle module is bundled.
 // - @inquirer/prompts: only on a terminal, loaded lazily; kept as published.
+// - @lego/runtime is bundled and also a dependency: a service's domain config imports it, and
+//   @lego/discovery's module loader resolves that import to the copy on disk.
 // create-lego-service is bundled (its templates are code): as a dependency it would bring
 // @lego/discovery -> @lego/cloudflare -> the whole `cloudflare` SDK (~120 MB) into every install.
 // Whatever is bundled is a devDependency here, so a global install stays near wrangler's own size
