@@ -47,9 +47,15 @@ const visit = async (name) => {
 await visit("@lego/cli");
 
 const work = await mkdtemp(join(tmpdir(), "lego-install-size-"));
-const registry = await startLocalRegistry({ dir: join(work, "registry") });
+const publicRegistry = (await run("npm", ["config", "get", "registry"], { cwd: work })).stdout.trim();
+const registry = await startLocalRegistry({ dir: join(work, "registry"), uplink: publicRegistry });
 try {
   const env = await registryEnv({ npmrcPath: join(work, "npmrc"), npmrc: registry.npmrc });
+  // Installs: @lego/* from the local registry, the rest from the public one (and npm's cache).
+  const installEnv = await registryEnv({
+    npmrcPath: join(work, "npmrc-scoped"),
+    npmrc: `registry=${publicRegistry}\n@lego:registry=${registry.url}\n`,
+  });
   const tarballs = join(work, "tarballs");
   await mkdir(tarballs);
   for (const name of needed) {
@@ -64,8 +70,11 @@ try {
   const cliPrefix = join(work, "cli");
   const wranglerPrefix = join(work, "wrangler");
   await Promise.all([
-    run("npm", ["install", "--global", "--prefix", cliPrefix, "@lego/cli"], { cwd: work, env }),
-    run("npm", ["install", "--prefix", wranglerPrefix, `wrangler@${wranglerVersion}`], { cwd: work, env }),
+    run("npm", ["install", "--global", "--prefix", cliPrefix, "@lego/cli"], { cwd: work, env: installEnv }),
+    run("npm", ["install", "--prefix", wranglerPrefix, `wrangler@${wranglerVersion}`], {
+      cwd: work,
+      env: installEnv,
+    }),
   ]);
   const cli = await folderSize(join(cliPrefix, "lib/node_modules/@lego/cli"));
   const wrangler = await folderSize(join(wranglerPrefix, "node_modules"));
