@@ -216,6 +216,26 @@ describe("migrateService", () => {
     expect(fake.calls[0]).toBe("create fresh-db");
   });
 
+  it("wrangler failing after every migration applied is not a failure: d1_migrations is the record", async () => {
+    await migration("0001_init.sql", M1);
+    const wrangler = {
+      ...fake.wrangler,
+      d1MigrationsApply: async (o: Parameters<typeof fake.wrangler.d1MigrationsApply>[0]) => {
+        await fake.wrangler.d1MigrationsApply(o);
+        throw new LegoError({
+          code: "ERR_WRANGLER_FAILED",
+          message: "wrangler exited with code 1",
+          exitCode: 1,
+        });
+      },
+    };
+    const result = await migrateService([target], { ...ctx, wrangler });
+    expect(result.outcome).toBe("applied");
+    // No restore ran: nothing was re-imported.
+    expect(fake.calls.filter((c) => c.startsWith("execute "))).toEqual([]);
+    expect(fake.calls.filter((c) => c.startsWith("migrations apply"))).toHaveLength(1);
+  });
+
   it("a create whose answer was lost (a 503 after it happened) is read back, not repeated", async () => {
     const fresh = { ...target, databaseName: "lost-answer-db" };
     fake.register(fresh);
