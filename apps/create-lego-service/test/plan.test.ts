@@ -174,6 +174,11 @@ describe("planScaffold", () => {
     ]);
   });
 
+  it("asks for @lego/runtime at ^ the version it is built with (the release sets it; scripts/release-test.mjs checks the published bin)", async () => {
+    const { default: runtime } = await import("@lego/runtime/package.json", { with: { type: "json" } });
+    expect(DEFAULT_RUNTIME_VERSION).toBe(`^${runtime.version}`);
+  });
+
   it("defaults the domain, the environments and the runtime version", () => {
     const plan = planScaffold({ name: "notes", type: "data-service", dir: "notes" });
     expect(plan.environments.map((e) => [e.name, e.hostname])).toEqual([
