@@ -177,7 +177,7 @@ describe("lego discover", () => {
 });
 
 describe("lego validate", () => {
-  it("--level standard reports a missing bound service by name (exit 1)", async () => {
+  it("--level standard reports a missing bound service by name and key (exit 2: a config error)", async () => {
     const root = await portfolio(SEED_PORTFOLIO);
     fake = await startFakeCloudflare({
       accounts: [{ id: ACCOUNT_ID, name: "Acme" }],
@@ -191,9 +191,12 @@ describe("lego validate", () => {
         env: cloudEnv(fake, root),
       },
     );
-    expect(out.exitCode).toBe(1);
+    expect(out.exitCode).toBe(2);
     const doc = oneJson(out.stdout);
     expect(doc.error.code).toBe("ERR_VALIDATION_FAILED");
+    expect(doc.error.message).toContain(
+      "services/api-gateway/wrangler.toml: env.staging.services[0].service",
+    );
     expect(doc.error.message).toContain(
       'api-gateway (staging) binds DATA to the Worker "data-service-staging", which is not deployed',
     );
@@ -228,7 +231,7 @@ describe("lego validate", () => {
   it("--level basic needs no token and fails a config disagreement with exit 2", async () => {
     const root = await portfolio({
       ...SEED_PORTFOLIO,
-      "services/api-gateway/wrangler.toml": `name = "api-gateway"\nroutes = [{ pattern = "api.greatidude.com", custom_domain = true }]\n`,
+      "services/api-gateway/wrangler.toml": `name = "api-gateway"\nmain = "src/worker/index.js"\ncompatibility_date = "2025-09-01"\nroutes = [{ pattern = "api.greatidude.com", custom_domain = true }]\n`,
     });
     const out = await run(["validate", "api-gateway", "--level", "basic", "--root", root]);
     expect(out.exitCode).toBe(2);

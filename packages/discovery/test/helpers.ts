@@ -79,8 +79,11 @@ export const domains = {
   }
 };
 `,
+  "services/data-service/src/worker/index.js": `export default { fetch() { return new Response("data"); } };\n`,
+  "services/data-service/db/migrations/0001_init.sql": "create table notes (id integer primary key);\n",
   "services/api-gateway/wrangler.toml": `name = "api-gateway"
 main = "src/worker/index.js"
+compatibility_date = "2025-09-01"
 routes = [{ pattern = "api.greatidude.com", custom_domain = true }]
 services = [{ binding = "DATA", service = "data-service" }]
 
@@ -103,6 +106,7 @@ export const domains = {
   }
 };
 `,
+  "services/api-gateway/src/worker/index.js": `export default { fetch() { return new Response("gateway"); } };\n`,
 };
 
 /** A TypeScript portfolio: domains.ts with defineDomains, wrangler.jsonc and wrangler.json. */
@@ -111,6 +115,7 @@ export const TS_PORTFOLIO: Record<string, string> = {
   // auth service
   "name": "auth",
   "main": "src/index.ts",
+  "compatibility_date": "2025-09-01",
   "routes": [{ "pattern": "auth.example.com", "custom_domain": true }],
   "env": {
     "staging": {
@@ -139,6 +144,7 @@ export const domains = defineDomains({
   "services/web/wrangler.json": `{
   "name": "web",
   "main": "src/index.ts",
+  "compatibility_date": "2025-09-01",
   "routes": [{ "pattern": "www.example.com", "custom_domain": true }],
   "services": [{ "binding": "AUTH", "service": "auth" }],
   "env": {
@@ -154,8 +160,12 @@ export default defineDomains({
   web: { name: "web", domains: { production: "www.example.com", staging: "staging-www.example.com" }, dependsOn: ["auth"] },
 });
 `,
+  "services/auth/src/index.ts": `export default { fetch: () => new Response("auth") };\n`,
+  "services/web/src/index.ts": `export default { fetch: () => new Response("web") };\n`,
+  "examples/worker-only/index.js": `export default { fetch: () => new Response("hi") };\n`,
   "examples/worker-only/wrangler.toml": `name = "worker-only"
 main = "index.js"
+compatibility_date = "2025-09-01"
 workers_dev = true
 
 [env.dev]
