@@ -23,6 +23,8 @@ export interface OpenCloudOptions {
   stateDir?: string | undefined;
   /** What wrangler inherits (PATH, HOME); credentials in it are dropped by the runner. */
   baseEnv?: Record<string, string | undefined> | undefined;
+  /** wrangler's JS entry; default the pinned dependency (`LEGO_WRANGLER_BIN` in the CLI). */
+  wranglerBin?: string | undefined;
 }
 
 /**
@@ -50,6 +52,7 @@ export function openCloud(options: OpenCloudOptions): Cloud {
     signal: options.signal,
     stateDir: options.stateDir,
     baseEnv: options.baseEnv,
+    ...(options.wranglerBin ? { wranglerBin: options.wranglerBin } : {}),
   });
   return { target, client, wrangler, dispose: () => wrangler.dispose() };
 }

@@ -1,7 +1,6 @@
-import { appendFile, mkdir, readFile } from "node:fs/promises";
-import { userInfo } from "node:os";
-import { dirname, join } from "node:path";
-import { type Clock, portfolioStateDir, systemClock } from "@lego/core";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { AuditLog, type Clock, portfolioStateDir } from "@lego/core";
 
 /**
  * One line of `.lego/audit.jsonl`, in the shape every Lego brick writes there (the same as
@@ -40,29 +39,15 @@ export function auditLogPath(root: string): string {
 }
 
 /**
- * An audit sink appending one JSON line per event to `<root>/.lego/audit.jsonl`. Each event is one
- * `appendFile` call (O_APPEND), so writers never interleave inside a line and nothing is rewritten.
+ * The default audit sink: `@lego/core`'s `AuditLog`, the one writer of `<root>/.lego/audit.jsonl` that
+ * every brick uses (who = the git user, else the OS user; one `appendFile` per event, never rewritten).
  */
 export function createFileAuditSink(root: string, options: { who?: string; clock?: Clock } = {}): AuditSink {
-  const path = auditLogPath(root);
-  const clock = options.clock ?? systemClock;
-  let who = options.who;
-  let ready: Promise<unknown> | undefined;
-  return {
-    async record(event) {
-      if (who === undefined) {
-        try {
-          who = userInfo().username;
-        } catch {
-          who = "unknown";
-        }
-      }
-      const line: AuditEvent = { at: new Date(clock.now()).toISOString(), who, ...event };
-      ready ??= mkdir(dirname(path), { recursive: true });
-      await ready;
-      await appendFile(path, `${JSON.stringify(line)}\n`, { flag: "a" });
-    },
-  };
+  return new AuditLog({
+    root,
+    ...(options.who !== undefined ? { who: options.who } : {}),
+    clock: options.clock,
+  });
 }
 
 /** Reads the audit log, oldest first (for tests and tools); a torn last line is skipped. */

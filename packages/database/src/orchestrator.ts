@@ -1,6 +1,14 @@
 import { resolve } from "node:path";
 import type { Target } from "@lego/cloudflare";
-import { type Clock, type Logger, type Prompter, readEnv, resolveLegoHome, UsageError } from "@lego/core";
+import {
+  type Clock,
+  type Logger,
+  type Prompter,
+  type RunJournal,
+  readEnv,
+  resolveLegoHome,
+  UsageError,
+} from "@lego/core";
 import type { Portfolio, PortfolioService } from "@lego/discovery";
 import type { AuditSink } from "./audit.ts";
 import {
@@ -54,6 +62,12 @@ export interface DatabaseOrchestratorOptions {
   signal?: AbortSignal | undefined;
   /** Lock handling for changing operations. */
   run?: DatabaseRunOptions | undefined;
+  /**
+   * The journal and id of a run the caller owns (`executeRun` of @lego/orchestration, which holds the
+   * locks): changing operations write into it instead of starting runs of their own.
+   */
+  journal?: RunJournal | undefined;
+  runId?: string | undefined;
 }
 
 /**
@@ -99,21 +113,16 @@ export class DatabaseOrchestrator {
         const env = readEnv(this.options.environment ?? process.env);
         target = await cf.resolveTarget({ env, legoHome: resolveLegoHome(env) });
       }
-      const client = cf.createCloudflareClient({
-        token: target.token,
-        baseURL: target.apiBaseUrl,
-        accountId: target.accountId,
+      // The one factory of a target's client and wrangler runner.
+      const cloud = cf.openCloud({
+        target,
+        cwd: this.projectRoot,
         logger: this.options.logger,
         clock: this.options.clock,
         signal: this.options.signal,
-      });
-      const runner = cf.createWranglerRunner({
-        cwd: this.projectRoot,
-        target,
-        logger: this.options.logger,
-        signal: this.options.signal,
         baseEnv: this.options.environment ?? process.env,
       });
+      const { client, wrangler: runner } = cloud;
       const ports = fromCloudflare({ client, wrangler: runner });
       return {
         api: api ?? ports.api,
@@ -137,6 +146,8 @@ export class DatabaseOrchestrator {
       clock: this.options.clock,
       audit: this.options.audit,
       signal: this.options.signal,
+      ...(this.options.journal ? { journal: this.options.journal } : {}),
+      ...(this.options.runId ? { runId: this.options.runId } : {}),
     };
   }
 

@@ -34,7 +34,10 @@ export async function withDatabaseRun<T>(
           now,
         });
   try {
-    const journal = context.journal ?? (await createRunJournal({ root: context.root, runId, now }));
+    // A journal handed in belongs to a run someone else owns (the run engine of @lego/orchestration):
+    // it writes run.started / run.finished itself.
+    if (context.journal) return await fn(resolveContext({ ...context, runId, journal: context.journal }));
+    const journal = await createRunJournal({ root: context.root, runId, now });
     const ctx = resolveContext({ ...context, runId, journal });
     await journal.append("run.started", { command });
     try {

@@ -281,6 +281,19 @@ async function deployOne(
       };
     });
     out.versionBefore = point?.versions[0]?.versionId ?? null;
+    if (service.steps.includes("build") && service.steps.includes("migrate") && ctx.hooks?.migrate) {
+      await step("build", async () => {
+        const built = await ctx.wrangler.build({
+          cwd: service.path,
+          env: service.wranglerEnv,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+        return {
+          value: built,
+          message: `${(built.bytes / 1024).toFixed(1)} KiB in ${built.files.length} files`,
+        };
+      });
+    }
     if (service.steps.includes("migrate") && ctx.hooks?.migrate) {
       migration = await step("migrate", async () => {
         const m = await ctx.hooks?.migrate?.(service);
@@ -367,6 +380,8 @@ async function deployOne(
     }
     out.ok = true;
     out.status = "ok";
+    // wait-live saw this version answer with its own id: what the cloud serves.
+    out.liveVersion = out.versionAfter ?? null;
     ctx.onProgress?.({ type: "service", service: service.service, status: "ok", url });
     await audit("deploy.finished", {
       result: "ok",
@@ -460,6 +475,12 @@ async function deployOne(
       }
     }
     out.status = result;
+    // The cloud is the record: what serves now is read back, not inferred from what lego did.
+    if (deployed || point) {
+      const read = await readLiveVersion(rollbacks, service.scriptName);
+      if (read) liveVersion = read;
+    }
+    out.liveVersion = liveVersion;
     ctx.onProgress?.({
       type: "service",
       service: service.service,
@@ -565,11 +586,10 @@ export async function revertService(
   }
   report.steps.push(...steps);
   const live = await readLiveVersion(rollbacks, service.scriptName);
-  report.versionAfter = live ?? report.versionAfter ?? null;
+  report.liveVersion = live ?? null;
   report.ok = false;
   if (error === undefined) {
     report.status = "reverted";
-    report.rolledBack = true;
     report.error = {
       code: "ERR_REVERTED",
       message: `put back on ${to}: ${reason}`,
@@ -596,10 +616,10 @@ export async function revertService(
     service: service.service,
     environment: service.environment,
     versionBefore: from,
-    versionAfter: report.versionAfter ?? null,
+    versionAfter: report.liveVersion ?? null,
     result: error === undefined ? "ok" : "failed",
     durationMs: clock.now() - started,
-    details: { reason, policy: true, liveVersion: report.versionAfter ?? null },
+    details: { reason, policy: true, liveVersion: report.liveVersion ?? null },
   });
 }
 

@@ -40,6 +40,8 @@ export interface DryRunContext {
   wrangler: WranglerRunner;
   workersUrlPattern: string;
   signal?: AbortSignal;
+  /** How many services are described at once (each builds its bundle). Default 4. */
+  concurrency?: number;
 }
 
 async function folderSize(dir: string): Promise<{ bytes: number; files: number }> {
@@ -60,8 +62,18 @@ async function folderSize(dir: string): Promise<{ bytes: number; files: number }
  * Writes nothing under `.lego/`.
  */
 export async function describeDryRun(plan: DeploymentPlan, ctx: DryRunContext): Promise<DryRunReport> {
-  const services: DryRunService[] = [];
-  for (const service of plan.services) services.push(await describeService(service, ctx));
+  // Each description builds a bundle (a wrangler process): a few at once, results in plan order.
+  const services: DryRunService[] = new Array(plan.services.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < plan.services.length) {
+      const i = next++;
+      services[i] = await describeService(plan.services[i] as PlannedService, ctx);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(ctx.concurrency ?? 4, plan.services.length)) }, worker),
+  );
   return { environment: plan.environment, services };
 }
 

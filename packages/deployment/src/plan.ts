@@ -12,6 +12,7 @@ export type StepName =
   | "validate"
   | "secrets"
   | "rollback-point"
+  | "build"
   | "migrate"
   | "deploy"
   | "wait-live"
@@ -125,7 +126,8 @@ function planService(service: PortfolioService, options: DeployOptions): Planned
   const steps: StepName[] = ["validate"];
   if (env.secretsRequired.length > 0) steps.push("secrets");
   steps.push("rollback-point");
-  if (databases.length > 0) steps.push("migrate");
+  // The Worker is built before any migration applies: a build failure never leaves one applied.
+  if (databases.length > 0) steps.push("build", "migrate");
   steps.push("deploy", "wait-live");
   if (options.tests) steps.push("tests");
   const primaryHostname = env.hostname ?? env.hostnames[0];

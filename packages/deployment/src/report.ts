@@ -30,8 +30,13 @@ export interface ServiceRunReport {
   /** Its wave in the dependency order (0: depends on nothing else in the run). */
   wave?: number;
   versionBefore?: string | null;
-  /** The version serving once the run was done with this service, as read back from the API. */
+  /** The version this run deployed (also when it was then rolled back). */
   versionAfter?: string | null;
+  /**
+   * The version serving once the run was done with this service: the new one seen answering, or, after
+   * a failure or a rollback, as read back from the API. `null` when nothing serves or it was unreadable.
+   */
+  liveVersion?: string | null;
   url?: string;
   steps: StepRecord[];
   tests?: TestReport;

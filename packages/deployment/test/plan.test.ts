@@ -104,6 +104,7 @@ describe("planDeployment", () => {
     expect(dataPlan?.steps).toEqual([
       "validate",
       "rollback-point",
+      "build",
       "migrate",
       "deploy",
       "wait-live",

@@ -1,5 +1,7 @@
 // `lego db …`: D1 migrations, status, backups and restores. Thin: each command builds a
 // DatabaseOrchestrator (@lego/database) from the command context and calls one of its methods.
+
+import { AuditLog, type RunJournal } from "@lego/core";
 import type {
   BackupEntry,
   DatabaseOrchestrator,
@@ -37,6 +39,12 @@ interface Options {
   breakStaleLock?: boolean | undefined;
   /** Backups and their listing need no target. */
   offline?: boolean | undefined;
+  /**
+   * A changing operation: it runs through the run engine (@lego/orchestration), which takes the locks
+   * of these services (names, hostnames or script names; none: every service with a D1 database in
+   * `env`), writes the journal, audit events and the report. Not for dry runs.
+   */
+  run?: { kind: string; env: string; services?: readonly string[] | undefined } | undefined;
 }
 
 /** Builds the orchestrator over the portfolio and the target, runs `fn`, and disposes the runner. */
@@ -46,38 +54,87 @@ async function withOrchestrator<T>(
   fn: (db: DatabaseOrchestrator) => Promise<T>,
 ): Promise<T> {
   const { DatabaseOrchestrator, fromCloudflare } = await import("@lego/database");
-  const { DeploymentAuditor } = await import("@lego/deployment");
   const portfolio = await openPortfolio(ctx, options.root);
   const cloud = options.offline ? undefined : await openCloud(ctx, portfolio.root, portfolio);
   const ports = cloud ? fromCloudflare({ client: cloud.client, wrangler: cloud.wrangler }) : undefined;
   const unavailable = async (): Promise<never> => {
     throw new Error("this command does not reach the target");
   };
-  const db = new DatabaseOrchestrator({
-    projectRoot: portfolio.root,
-    portfolio,
-    dryRun: options.dryRun,
-    yes: options.yes,
-    acceptDrift: options.acceptDrift,
-    keep: options.keep,
-    api: ports?.api ?? { queryD1: unavailable, getD1Database: unavailable },
-    wrangler: ports?.wrangler ?? {
-      d1MigrationsApply: unavailable,
-      d1Export: unavailable,
-      d1Execute: unavailable,
-    },
-    ...(cloud ? { target: cloud.target } : {}),
-    logger: ctx.logger,
-    prompter: ctx.prompter,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    audit: new DeploymentAuditor({ root: portfolio.root, clock: ctx.clock, redactor: ctx.redactor }),
-    run: { breakStaleLock: options.breakStaleLock },
-  });
+  const make = (run?: { journal: RunJournal; id: string; audit: AuditLog }) =>
+    new DatabaseOrchestrator({
+      projectRoot: portfolio.root,
+      portfolio,
+      dryRun: options.dryRun,
+      yes: options.yes,
+      acceptDrift: options.acceptDrift,
+      keep: options.keep,
+      api: ports?.api ?? { queryD1: unavailable, getD1Database: unavailable },
+      wrangler: ports?.wrangler ?? {
+        d1MigrationsApply: unavailable,
+        d1Export: unavailable,
+        d1Execute: unavailable,
+      },
+      ...(cloud ? { target: cloud.target } : {}),
+      logger: ctx.logger,
+      prompter: ctx.prompter,
+      clock: ctx.clock,
+      signal: ctx.signal,
+      audit: run?.audit ?? new AuditLog({ root: portfolio.root, clock: ctx.clock, redactor: ctx.redactor }),
+      // Inside the run engine's run, its service locks stand; no portfolio lock on top.
+      run: run ? { lock: false } : { breakStaleLock: options.breakStaleLock },
+      ...(run ? { journal: run.journal, runId: run.id } : {}),
+    });
+  const use = async (db: DatabaseOrchestrator): Promise<T> => {
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  };
   try {
-    return await fn(db);
+    if (!options.run || options.dryRun) return await use(make());
+    const { executeRun } = await import("@lego/orchestration");
+    const { resolveService } = await import("@lego/discovery");
+    const { env, kind } = options.run;
+    const named = options.run.services ?? [];
+    const services =
+      named.length > 0
+        ? [...new Set(named.map((n) => resolveService(portfolio, n).service.name))]
+        : portfolio.services
+            .filter((s) => (s.environments[env]?.d1Databases.length ?? 0) > 0)
+            .map((s) => s.name);
+    const entry = (name: string, ok: boolean) => ({
+      service: name,
+      environment: env,
+      scriptName: portfolio.services.find((s) => s.name === name)?.environments[env]?.scriptName ?? name,
+      ok,
+      status: ok ? ("ok" as const) : ("failed" as const),
+      steps: [],
+    });
+    const { result } = await executeRun(
+      {
+        root: portfolio.root,
+        kind,
+        command: `lego ${ctx.argv.join(" ")}`,
+        services,
+        environment: env,
+        target: cloud?.target ?? { kind: "local" },
+        clock: ctx.clock,
+        redactor: ctx.redactor,
+        signal: ctx.signal,
+        breakStaleLock: options.breakStaleLock,
+      },
+      async (run) => {
+        try {
+          const value = await use(make(run));
+          return { services: services.map((n) => entry(n, true)), result: value };
+        } catch (error) {
+          return { services: services.map((n) => entry(n, false)), result: undefined as T, failure: error };
+        }
+      },
+    );
+    return result;
   } finally {
-    await db.close();
     await cloud?.dispose();
   }
 }
@@ -209,6 +266,7 @@ const migrateCommand = defineCommand({
         acceptDrift: args.acceptDrift,
         keep: parseIntegerFlag(args.keep, "--keep", { min: 1 }),
         breakStaleLock: args.breakStaleLock,
+        run: { kind: "db.migrate", env, services: args.all ? undefined : names },
       },
       (db) => db.runMigrations(env, { service: args.all ? undefined : names }),
     );
@@ -242,6 +300,7 @@ const syncCommand = defineCommand({
         acceptDrift: args.acceptDrift,
         keep: parseIntegerFlag(args.keep, "--keep", { min: 1 }),
         breakStaleLock: args.breakStaleLock,
+        run: { kind: "db.sync", env },
       },
       (db) => db.runMigrations(env),
     );
@@ -362,7 +421,12 @@ const restoreCommand = defineCommand({
     const env = args.env ?? "production";
     const restored: RestoreResult[] = await withOrchestrator(
       ctx,
-      { root: args.root, yes: args.yes, breakStaleLock: args.breakStaleLock },
+      {
+        root: args.root,
+        yes: args.yes,
+        breakStaleLock: args.breakStaleLock,
+        run: { kind: "db.restore", env, services: [args.service] },
+      },
       (db) => db.restore({ service: args.service, env, from: args.from, binding: args.binding }),
     );
     return { restored };

@@ -119,6 +119,7 @@ export const deployCommand = defineCommand({
           wrangler: cloud.wrangler,
           workersUrlPattern: cloud.target.workersUrlPattern,
           signal: ctx.signal,
+          concurrency: concurrency ?? orchestration.defaultConcurrency(cloud.target.kind),
         });
         return {
           dryRun: true as const,
@@ -232,6 +233,7 @@ function summarize(
       url: s.url,
       versionBefore: s.versionBefore ?? null,
       versionAfter: s.versionAfter ?? null,
+      liveVersion: s.liveVersion ?? null,
       tests: s.tests
         ? { ok: s.tests.ok, checks: s.tests.checks.map((c) => ({ id: c.id, ok: c.ok, message: c.message })) }
         : undefined,

@@ -1,7 +1,7 @@
 // `lego secrets generate|push|list|diff|rotate|sync` (and the seed's `lego-secrets`): thin handlers over
 // @lego/secrets. Results carry names and status; values only with --reveal on a terminal.
 import { resolve } from "node:path";
-import { acquireLock, createRunJournal, portfolioStateDir, type RunJournal, UsageError } from "@lego/core";
+import { type RunJournal, UsageError } from "@lego/core";
 import type { PortfolioService } from "@lego/discovery";
 // Types only: the library (and node:crypto with it) loads when a secrets command runs, not with the CLI.
 import type {
@@ -29,6 +29,10 @@ const serviceArgs = {
     valueHint: "name",
   },
   root: { type: "string", description: "Portfolio root. Default: the current folder", valueHint: "path" },
+  "break-stale-lock": {
+    type: "boolean",
+    description: "Take over a lock left behind by a dead run (commands that change secrets)",
+  },
 } as const;
 
 interface ServiceArgs {
@@ -36,6 +40,7 @@ interface ServiceArgs {
   domain?: string | undefined;
   env?: string | undefined;
   root?: string | undefined;
+  breakStaleLock?: boolean | undefined;
 }
 
 interface Located {
@@ -85,23 +90,18 @@ function requireEnv(located: Located, verb: string): string {
   });
 }
 
-/** The API and wrangler, assembled for the resolved target. */
+/** The API and wrangler for the resolved target (@lego/cloudflare's one factory), as the secrets library uses them. */
 async function connect(ctx: CommandContext) {
+  const [{ openCloud }, { createApiSecretsReader, createWranglerSecretsWriter }] = await Promise.all([
+    import("@lego/cloudflare"),
+    import("@lego/secrets"),
+  ]);
   const target = await ctx.target();
-  const { createCloudflareClient, createWranglerRunner } = await import("@lego/cloudflare");
-  const { createApiSecretsReader, createWranglerSecretsWriter } = await import("@lego/secrets");
-  const client = createCloudflareClient({
-    token: target.token,
-    baseURL: target.apiBaseUrl,
-    accountId: target.accountId,
+  const cloud = openCloud({
+    target,
+    cwd: ctx.cwd,
     logger: ctx.logger,
     clock: ctx.clock,
-    signal: ctx.signal,
-  });
-  const runner = createWranglerRunner({
-    cwd: ctx.cwd,
-    target,
-    logger: ctx.logger,
     signal: ctx.signal,
     stateDir: resolve(ctx.legoHome, "wrangler"),
     // wrangler needs PATH and HOME; the runner drops any credentials found in it.
@@ -110,70 +110,93 @@ async function connect(ctx: CommandContext) {
   });
   return {
     target,
-    runner,
-    reader: createApiSecretsReader(client, { signal: ctx.signal }),
-    writer: createWranglerSecretsWriter(runner, { signal: ctx.signal }),
+    runner: cloud,
+    reader: createApiSecretsReader(cloud.client, { signal: ctx.signal }),
+    writer: createWranglerSecretsWriter(cloud.wrangler, { signal: ctx.signal }),
   };
 }
 
 /**
- * A run that changes secrets: the portfolio lock, the run's journal and audit events (names only), and
- * the manager wired to the API, wrangler and the vault.
+ * A run that changes secrets, through the run engine: the service's lock, the run's journal and audit
+ * events (names only), the report, and the manager wired to the API, wrangler and the vault.
  */
 async function secretsRun(
   ctx: CommandContext,
   located: Located,
   action: string,
-  options: { connect: boolean; reveal: boolean },
+  options: { connect: boolean; reveal: boolean; breakStaleLock?: boolean | undefined },
   work: (manager: EnhancedSecretManager, journal: RunJournal) => Promise<SecretsResult>,
 ): Promise<SecretsResult & { runId: string; target?: string }> {
-  const lock = await acquireLock(resolve(portfolioStateDir(located.root), "lock"), {
-    command: `secrets ${action} ${located.service.name}`,
-  });
+  const [{ executeRun }, { EnhancedSecretManager }] = await Promise.all([
+    import("@lego/orchestration"),
+    import("@lego/secrets"),
+  ]);
   const vault = await ctx.vault();
-  let runner: { dispose(): Promise<void> } | undefined;
+  const wired = options.connect ? await connect(ctx) : undefined;
+  const service = located.service;
   try {
-    const journal = await createRunJournal({ root: located.root });
-    const { DeploymentAuditor } = await import("@lego/deployment");
-    const auditor = new DeploymentAuditor({ root: located.root, redactor: ctx.redactor, clock: ctx.clock });
-    const wired = options.connect ? await connect(ctx) : undefined;
-    runner = wired?.runner;
-    const { EnhancedSecretManager } = await import("@lego/secrets");
-    const manager = new EnhancedSecretManager({
-      vault,
-      reader: wired?.reader,
-      writer: wired?.writer,
-      logger: ctx.logger,
-      journal,
-      prompter: ctx.prompter,
-      // Revealed values must reach stdout, so they are not registered for redaction.
-      redactor: options.reveal ? undefined : ctx.redactor,
-    });
-    const base = { runId: journal.runId, action: `secrets.${action}`, service: located.service.name };
-    const started = ctx.clock.now();
-    await auditor.record({ ...base, ...(wired ? { target: wired.target.kind } : {}) });
-    try {
-      const result = await work(manager, journal);
-      await auditor.record({
-        ...base,
-        action: `secrets.${action}.finished`,
-        environment: result.env,
-        result: "ok",
-        durationMs: ctx.clock.now() - started,
-        details: {
-          names: result.secrets.map((s) => s.name),
-          pushed: result.secrets.filter((s) => s.pushed).map((s) => s.name),
-          persisted: result.secrets.filter((s) => s.persisted).map((s) => s.name),
-        },
-      });
-      return { ...result, runId: journal.runId, ...(wired ? { target: wired.target.kind } : {}) };
-    } catch (error) {
-      await auditor.record({ ...base, action: `secrets.${action}.finished`, result: "failed" });
-      throw error;
-    }
+    const { result, report } = await executeRun(
+      {
+        root: located.root,
+        kind: `secrets.${action}`,
+        command: `lego ${ctx.argv.join(" ")}`,
+        services: [service.name],
+        environment: located.env,
+        target: wired ? wired.target : { kind: "vault" },
+        clock: ctx.clock,
+        redactor: ctx.redactor,
+        signal: ctx.signal,
+        breakStaleLock: options.breakStaleLock,
+      },
+      async (run) => {
+        const manager = new EnhancedSecretManager({
+          vault,
+          reader: wired?.reader,
+          writer: wired?.writer,
+          logger: ctx.logger,
+          journal: run.journal,
+          prompter: ctx.prompter,
+          // Revealed values must reach stdout, so they are not registered for redaction.
+          redactor: options.reveal ? undefined : ctx.redactor,
+        });
+        const started = ctx.clock.now();
+        const entry = (ok: boolean, environment: string | undefined) => ({
+          service: service.name,
+          environment: environment ?? located.env ?? "",
+          scriptName: (environment && service.environments[environment]?.scriptName) || service.name,
+          ok,
+          status: ok ? ("ok" as const) : ("failed" as const),
+          steps: [],
+        });
+        try {
+          const result = await work(manager, run.journal);
+          await run.record({
+            action: `secrets.${action}.finished`,
+            service: service.name,
+            environment: result.env,
+            result: "ok",
+            durationMs: ctx.clock.now() - started,
+            details: {
+              names: result.secrets.map((s) => s.name),
+              pushed: result.secrets.filter((s) => s.pushed).map((s) => s.name),
+              persisted: result.secrets.filter((s) => s.persisted).map((s) => s.name),
+            },
+          });
+          return { services: [entry(true, result.env)], result };
+        } catch (error) {
+          await run.record({
+            action: `secrets.${action}.finished`,
+            service: service.name,
+            ...(located.env ? { environment: located.env } : {}),
+            result: "failed",
+          });
+          return { services: [entry(false, located.env)], result: undefined as never, failure: error };
+        }
+      },
+    );
+    return { ...result, runId: report.runId, ...(wired ? { target: wired.target.kind } : {}) };
   } finally {
-    await runner?.dispose();
-    await lock.release();
+    await wired?.runner.dispose();
   }
 }
 
@@ -292,7 +315,7 @@ export const secretsGenerateCommand = defineCommand({
       ctx,
       located,
       "generate",
-      { connect: args.push || fillMissing, reveal: args.reveal },
+      { connect: args.push || fillMissing, reveal: args.reveal, breakStaleLock: args.breakStaleLock },
       (manager) =>
         manager.generate(scope, {
           specs,
@@ -327,8 +350,12 @@ export const secretsPushCommand = defineCommand({
     assertReveal(ctx, args.reveal);
     const located = (await locate(ctx, args)) as Located;
     const scope = secretsScopeFor(located.service, requireEnv(located, "push"));
-    return secretsRun(ctx, located, "push", { connect: true, reveal: args.reveal }, (manager) =>
-      manager.push(scope, { persist: args.persist, only: args.only, reveal: args.reveal }),
+    return secretsRun(
+      ctx,
+      located,
+      "push",
+      { connect: true, reveal: args.reveal, breakStaleLock: args.breakStaleLock },
+      (manager) => manager.push(scope, { persist: args.persist, only: args.only, reveal: args.reveal }),
     );
   },
   human: renderResult,
@@ -346,6 +373,7 @@ export const secretsRotateCommand = defineCommand({
     name: { type: "positional", description: "The secret to rotate, e.g. JWT_SECRET" },
     env: serviceArgs.env,
     root: serviceArgs.root,
+    "break-stale-lock": serviceArgs["break-stale-lock"],
     persist: { type: "boolean", description: "Keep the new value in the vault (always, if it was there)" },
     reveal: { type: "boolean", description: "Print the new value (only on a terminal)" },
   },
@@ -354,8 +382,12 @@ export const secretsRotateCommand = defineCommand({
     assertReveal(ctx, args.reveal);
     const located = (await locate(ctx, args)) as Located;
     const scope = secretsScopeFor(located.service, requireEnv(located, "rotate"));
-    return secretsRun(ctx, located, "rotate", { connect: true, reveal: args.reveal }, (manager) =>
-      manager.rotate(scope, args.name, { persist: args.persist, reveal: args.reveal }),
+    return secretsRun(
+      ctx,
+      located,
+      "rotate",
+      { connect: true, reveal: args.reveal, breakStaleLock: args.breakStaleLock },
+      (manager) => manager.rotate(scope, args.name, { persist: args.persist, reveal: args.reveal }),
     );
   },
   human: renderResult,
@@ -375,6 +407,7 @@ export const secretsSyncCommand = defineCommand({
     service: serviceArgs.service,
     domain: serviceArgs.domain,
     root: serviceArgs.root,
+    "break-stale-lock": serviceArgs["break-stale-lock"],
     from: { type: "string", required: true, description: "Environment to copy from", valueHint: "env" },
     to: { type: "string", required: true, description: "Environment to copy to", valueHint: "env" },
     yes: { type: "boolean", alias: "y", description: "Do not ask for confirmation" },
@@ -391,8 +424,12 @@ export const secretsSyncCommand = defineCommand({
     }
     const from = secretsScopeFor(located.service, args.from);
     const to = secretsScopeFor(located.service, args.to);
-    return secretsRun(ctx, located, "sync", { connect: true, reveal: false }, (manager) =>
-      manager.sync({ from, to, yes: args.yes }),
+    return secretsRun(
+      ctx,
+      located,
+      "sync",
+      { connect: true, reveal: false, breakStaleLock: args.breakStaleLock },
+      (manager) => manager.sync({ from, to, yes: args.yes }),
     );
   },
   human: renderResult,
