@@ -244,6 +244,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     .add(queueRoutes);
   const requests: RecordedRequest[] = [];
   const cfBlob = JSON.stringify(LOCAL_CF);
+  // Ray ids: 16 hex digits, unique per request (a random prefix per process and a counter).
+  const rayPrefix = randomBytes(4).toString("hex");
+  let rayCounter = 0;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
   const record = (method: string, path: string, status: number, started: number) => {
@@ -486,7 +489,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     headers["x-real-ip"] = ip;
     headers["cf-connecting-ip"] = ip;
     headers["cf-ipcountry"] = LOCAL_CF.country;
-    headers["cf-ray"] = `${randomBytes(8).toString("hex")}-${LOCAL_CF.colo}`;
+    headers["cf-ray"] =
+      `${rayPrefix}${(rayCounter++ & 0xffffffff).toString(16).padStart(8, "0")}-${LOCAL_CF.colo}`;
     headers["cf-visitor"] = '{"scheme":"http"}';
     headers["mf-cf-blob"] = cfBlob;
     return headers;

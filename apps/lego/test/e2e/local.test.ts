@@ -118,3 +118,104 @@ describe("lego local (built CLI, real local cloud)", () => {
     expect(JSON.parse(status.stdout).data.running).toBe(false);
   });
 });
+
+describe("a seed-layout portfolio with its real account and zone ids (built CLI)", () => {
+  const ACCOUNT = "5eed0000000000000000000000000ac1";
+  const ZONE = "5eed00000000000000000000000020e1";
+  const DB = "5eed0000-0000-4000-8000-0000000000d1";
+  let home: Awaited<ReturnType<typeof tempHome>>;
+  let env: Record<string, string>;
+  let root: string;
+  beforeAll(async () => {
+    assertBuilt();
+    home = await tempHome();
+    env = { LEGO_HOME: home.legoHome, HOME: home.dir };
+    root = join(home.dir, "portfolio");
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    const svc = join(root, "services", "shop");
+    await mkdir(join(svc, "src", "config"), { recursive: true });
+    await writeFile(
+      join(svc, "wrangler.jsonc"),
+      JSON.stringify({
+        name: "shop",
+        main: "src/index.js",
+        compatibility_date: "2025-09-01",
+        account_id: ACCOUNT,
+        env: {
+          staging: {
+            routes: [{ pattern: "staging-shop.example.shop", custom_domain: true }],
+            d1_databases: [{ binding: "DB", database_name: "shop-db", database_id: DB }],
+          },
+        },
+      }),
+    );
+    await writeFile(
+      join(svc, "src", "index.js"),
+      `export default {
+  async fetch(request, env) {
+    const row = await env.DB.prepare("SELECT 41 + 1 AS answer").first();
+    return Response.json({ ok: true, service: "shop", answer: row.answer });
+  },
+};`,
+    );
+    // The seed's domains.js: a plain object naming the account and zone the portfolio really lives in.
+    await writeFile(
+      join(svc, "src", "config", "domains.js"),
+      `export const domains = {
+  shop: {
+    name: "shop",
+    accountId: "${ACCOUNT}",
+    zoneId: "${ZONE}",
+    domains: { staging: "staging-shop.example.shop" },
+    features: {},
+    tests: { health: { path: "/", expectStatus: 200, expectJson: { ok: true } } },
+  },
+};
+`,
+    );
+  });
+  afterAll(async () => {
+    await runBuilt(["local", "down"], { env });
+    await home?.dispose();
+  });
+
+  it("deploys unchanged to the local cloud, which adopts the account, zone and database", async () => {
+    const res = await runBuilt(["deploy", "shop", "--env", "staging", "--root", root, "--json"], {
+      env,
+      timeout: 150_000,
+    });
+    expect(res.stdout + res.stderr).not.toContain("The token sees");
+    expect(res.exitCode, `${res.stdout}\n${res.stderr}`).toBe(0);
+    const [svc] = JSON.parse(res.stdout).data.services;
+    expect(svc).toMatchObject({ service: "shop", environment: "staging", ok: true });
+    const info = JSON.parse(await readFile(join(home.legoHome, "local", "server.json"), "utf8"));
+    const page = await new Promise<string>((resolve, reject) => {
+      import("node:http").then((http) =>
+        http
+          .get(
+            { host: "127.0.0.1", port: info.port, path: "/", headers: { host: "staging-shop.example.shop" } },
+            (r) => {
+              let text = "";
+              r.on("data", (c) => {
+                text += c;
+              });
+              r.on("end", () => resolve(text));
+            },
+          )
+          .on("error", reject),
+      );
+    });
+    expect(JSON.parse(page)).toEqual({ ok: true, service: "shop", answer: 42 });
+    const api = async (path: string) =>
+      (
+        (await (
+          await fetch(`${info.apiBaseUrl}${path}`, { headers: { authorization: `Bearer ${info.token}` } })
+        ).json()) as {
+          result: Array<Record<string, unknown>>;
+        }
+      ).result;
+    expect((await api("/accounts")).map((a) => a.id)).toContain(ACCOUNT);
+    expect(await api("/zones?name=example.shop")).toMatchObject([{ id: ZONE }]);
+    expect(await api(`/accounts/${ACCOUNT}/d1/database`)).toMatchObject([{ uuid: DB, name: "shop-db" }]);
+  }, 180_000);
+});

@@ -188,7 +188,8 @@ export const accountRoutes: Route[] = [
       const accountId = req.query.get("account.id");
       const all = s.zones
         .filter((z) => (name ? z.name === name : true))
-        .filter((z) => (accountId ? accountId === (z.account_id ?? s.account.id) : true))
+        // Adopted accounts share the local account's resources: any account the cloud serves sees every zone.
+        .filter(() => (accountId ? servesAccount(s, accountId) : true))
         .map((z) => zoneObject(s, z));
       const { items, info } = paginate(all, req.query, 20);
       return ok(items, info);
