@@ -23,6 +23,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, runBuilt } from "./built.ts";
 
+// LEGO_E2E_BIN runs the suite against a copy of the built CLI (a build elsewhere empties dist/ meanwhile).
+const SCRIPT = process.env.LEGO_E2E_BIN ? { script: process.env.LEGO_E2E_BIN } : {};
 const EXAMPLE = fileURLToPath(new URL("../../../../examples/portfolio", import.meta.url));
 const SERVICES = ["api-gateway", "auth-service", "data-service", "website"] as const;
 
@@ -757,8 +759,42 @@ async function snapshot(dir: string, rel = ""): Promise<Record<string, string>> 
 
 const STACK = /^\s+at .+(\(|\s)\S+:\d+:\d+\)?$/m;
 
+/** Runs one case on a fresh copy of the portfolio and checks the contract. */
+async function runCase(c: Case, env: Record<string, string>): Promise<void> {
+  const dir = join(base, `case-${cases.indexOf(c)}`);
+  await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
+  await c.mutate?.(dir);
+  const before = await snapshot(dir);
+  const root =
+    c.root === undefined ? ["--root", dir] : c.root === "" ? [] : ["--root", c.root.replace("{dir}", dir)];
+  const r = await runBuilt([...c.args, ...root, "--json"], {
+    ...SCRIPT,
+    env: { ...env, ...c.env?.(dir) },
+    timeout: c.timeout ?? 90_000,
+  });
+  const context = `${c.name}\nexit ${r.exitCode}\nstdout: ${r.stdout.slice(0, 800)}\nstderr: ${r.stderr.slice(0, 800)}`;
+  expect(r.timedOut, context).toBe(false);
+  expect(r.exitCode, context).toBe(c.exit ?? 2);
+  const doc = JSON.parse(r.stdout) as {
+    ok: boolean;
+    error: { code: string; message: string; hint?: string };
+  };
+  expect(doc.ok, context).toBe(false);
+  const said = `${doc.error.message}\n${doc.error.hint ?? ""}`;
+  if (c.code)
+    expect(doc.error.code, context).toMatch(c.code instanceof RegExp ? c.code : new RegExp(`^${c.code}$`));
+  expect(doc.error.hint?.trim(), `${context}\n(no hint)`).toBeTruthy();
+  if (c.file) expect(said, `${context}\n(file not named)`).toContain(c.file);
+  if (c.key) expect(said, `${context}\n(key not named)`).toContain(c.key);
+  if (c.says) expect(said, context).toMatch(c.says);
+  expect(r.stderr, `${context}\n(stack trace)`).not.toMatch(STACK);
+  expect(r.stdout, `${context}\n(stack trace)`).not.toMatch(STACK);
+  expect(await snapshot(dir), `${c.name}: the portfolio changed`).toEqual(before);
+  await rm(dir, { recursive: true, force: true });
+}
+
 beforeAll(async () => {
-  assertBuilt();
+  if (!SCRIPT.script) assertBuilt();
   base = await mkdtemp(join(tmpdir(), "lego-bad-input-"));
   pristine = join(base, "pristine");
   await copyExample(pristine);
@@ -773,6 +809,166 @@ afterAll(async () => {
       .join(", ")})`,
   );
   if (base) await rm(base, { recursive: true, force: true });
+});
+
+// Cases that reach the local cloud (a deploy that validates against the account, a secret rotation):
+// one cloud for all of them, and what it holds (scripts and their versions, D1 databases, secrets)
+// compared before and after each.
+const cloudCases: Case[] = [
+  {
+    name: "deploy: a binding to a Worker that exists nowhere",
+    kind: "wrangler",
+    mutate: wrangler(
+      (c) => {
+        (((c.env as Json).staging as Json).services as Json[])[0]!.service = "nosuch-worker";
+      },
+      "jsonc",
+      "api-gateway",
+    ),
+    args: ["deploy", "api-gateway", "--env", "staging", "--no-tests"],
+    file: W("api-gateway"),
+    key: "env.staging.services[0].service",
+    says: /nosuch-worker/,
+  },
+  {
+    name: "validate --level standard: a binding to a Worker that exists nowhere",
+    kind: "wrangler",
+    mutate: wrangler(
+      (c) => {
+        (((c.env as Json).staging as Json).services as Json[])[0]!.service = "gone";
+      },
+      "jsonc",
+      "api-gateway",
+    ),
+    args: ["validate", "api-gateway", "--env", "staging", "--level", "standard"],
+    file: W("api-gateway"),
+    key: "env.staging.services[0].service",
+  },
+  {
+    name: "deploy: an environment only the wrangler config has",
+    kind: "wrangler",
+    mutate: wrangler((c) => {
+      (c.env as Json).qa = {
+        ...((c.env as Json).staging as Json),
+        routes: [{ pattern: "qa-www.example.com", custom_domain: true }],
+      };
+    }),
+    args: ["deploy", "website", "--env", "qa", "--no-tests"],
+    file: D(),
+    says: /env\.qa/,
+  },
+  {
+    name: "deploy: main a missing file",
+    kind: "wrangler",
+    mutate: wrangler((c) => {
+      c.main = "src/worker/gone.ts";
+    }),
+    args: ["deploy", "website", "--env", "staging", "--no-tests"],
+    file: W(),
+    key: "main",
+  },
+  {
+    name: "deploy: main outside the folder",
+    kind: "wrangler",
+    mutate: wrangler((c) => {
+      c.main = "../../../../evil.js";
+    }),
+    args: ["deploy", "website", "--env", "staging", "--no-tests"],
+    file: W(),
+    key: "main",
+  },
+  {
+    name: "deploy: an upper-case Worker name",
+    kind: "wrangler",
+    mutate: wrangler((c) => {
+      c.name = "WebSite";
+    }),
+    args: ["deploy", "website", "--env", "staging", "--no-tests"],
+    file: W(),
+    key: "name",
+  },
+  {
+    name: "deploy: a service and --all",
+    kind: "cli",
+    args: ["deploy", "website", "--all", "--env", "staging", "--no-tests"],
+    code: "ERR_BAD_FLAG",
+  },
+  {
+    name: "deploy: a domains file that calls process.exit(0)",
+    kind: "domain",
+    mutate: text(D(), (s) => `process.exit(0);\n${s}`),
+    args: ["deploy", "website", "--env", "staging", "--no-tests"],
+    file: D(),
+  },
+  {
+    name: "db migrate: a migration named bad name!.sql",
+    kind: "fs",
+    mutate: text(`${MIG}/0002 bad name!.sql`, "drop table notes;\n"),
+    args: ["db", "migrate", "data-service", "--env", "staging", "--yes"],
+    file: W("data-service"),
+    says: /bad name!\.sql/,
+  },
+  {
+    name: "secrets rotate: a secret the service does not declare",
+    kind: "cli",
+    args: ["secrets", "rotate", "website", "NOPE", "--env", "staging"],
+    code: "ERR_SECRET_UNDECLARED",
+  },
+];
+cases.push(...cloudCases);
+
+describe("bad input against the local cloud changes nothing there", () => {
+  let cloudHome: string;
+  let cloud: { apiBaseUrl: string; token: string; accountId: string };
+  const env = () => ({ HOME: cloudHome, LEGO_HOME: cloudHome });
+
+  /** What the local cloud holds: scripts with their versions, D1 databases, and secret names. */
+  async function cloudState(): Promise<unknown> {
+    const get = async (path: string) => {
+      const res = await fetch(`${cloud.apiBaseUrl}/accounts/${cloud.accountId}${path}`, {
+        headers: { authorization: `Bearer ${cloud.token}` },
+      });
+      return ((await res.json()) as { result?: unknown }).result;
+    };
+    const scripts = ((await get("/workers/scripts")) ?? []) as Array<{ id: string }>;
+    const perScript = await Promise.all(
+      scripts.map(async (s) => ({
+        id: s.id,
+        versions: await get(`/workers/scripts/${s.id}/versions`),
+        secrets: await get(`/workers/scripts/${s.id}/secrets`),
+      })),
+    );
+    return { scripts: perScript, d1: await get("/d1/database") };
+  }
+
+  beforeAll(async () => {
+    if (!SCRIPT.script) assertBuilt();
+    cloudHome = await mkdtemp(join(tmpdir(), "lego-bad-input-cloud-"));
+    const up = await runBuilt(["local", "up", "--port", "0", "--zone", "example.com", "--json"], {
+      ...SCRIPT,
+      env: env(),
+      timeout: 90_000,
+    });
+    expect(up.exitCode, up.stderr).toBe(0);
+    cloud = JSON.parse(await readFile(join(cloudHome, "local", "server.json"), "utf8"));
+  }, 120_000);
+
+  afterAll(async () => {
+    if (cloudHome) {
+      await runBuilt(["local", "down"], { ...SCRIPT, env: env() });
+      await rm(cloudHome, { recursive: true, force: true });
+    }
+  });
+
+  it.each(cloudCases.map((c) => [c.name, c] as const))(
+    "%s",
+    async (_, c) => {
+      const before = await cloudState();
+      await runCase(c, env());
+      expect(await cloudState(), `${c.name}: the local cloud changed`).toEqual(before);
+    },
+    120_000,
+  );
 });
 
 describe("a damaged audit log is reported, not printed", () => {
@@ -795,13 +991,13 @@ describe("a damaged audit log is reported, not printed", () => {
     );
     const home = join(base, "home-audit");
     const env = { HOME: home, LEGO_HOME: home };
-    const json = await runBuilt(["audit", "--root", dir, "--json"], { env });
+    const json = await runBuilt(["audit", "--root", dir, "--json"], { ...SCRIPT, env });
     expect(json.exitCode, json.stderr).toBe(0);
     const doc = JSON.parse(json.stdout);
     expect(doc.data.events).toHaveLength(1);
     expect(doc.data.unreadable).toBeGreaterThanOrEqual(2);
     expect(json.stderr).toMatch(/could not be read/);
-    const human = await runBuilt(["audit", "--root", dir], { env });
+    const human = await runBuilt(["audit", "--root", dir], { ...SCRIPT, env });
     expect(human.stdout).toContain("ann  deploy website (staging)");
     expect(`${human.stdout}${human.stderr}`).not.toContain("undefined");
   });
@@ -813,36 +1009,11 @@ describe.concurrent("bad input keeps the contract", () => {
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
   });
 
-  it.each(cases.map((c) => [c.name, c] as const))("%s", async (_, c) => {
-    const dir = join(base, `case-${cases.indexOf(c)}`);
-    await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
-    await c.mutate?.(dir);
-    const before = await snapshot(dir);
-    const home = join(dir, "..", `home-${cases.indexOf(c)}`);
-    const root =
-      c.root === undefined ? ["--root", dir] : c.root === "" ? [] : ["--root", c.root.replace("{dir}", dir)];
-    const r = await runBuilt([...c.args, ...root, "--json"], {
-      env: { HOME: home, LEGO_HOME: home, LEGO_TARGET: "cloudflare", ...c.env?.(dir) },
-      timeout: c.timeout ?? 45_000,
-    });
-    const context = `${c.name}\nexit ${r.exitCode}\nstdout: ${r.stdout.slice(0, 800)}\nstderr: ${r.stderr.slice(0, 800)}`;
-    expect(r.timedOut, context).toBe(false);
-    expect(r.exitCode, context).toBe(c.exit ?? 2);
-    const doc = JSON.parse(r.stdout) as {
-      ok: boolean;
-      error: { code: string; message: string; hint?: string };
-    };
-    expect(doc.ok, context).toBe(false);
-    const said = `${doc.error.message}\n${doc.error.hint ?? ""}`;
-    if (c.code)
-      expect(doc.error.code, context).toMatch(c.code instanceof RegExp ? c.code : new RegExp(`^${c.code}$`));
-    expect(doc.error.hint?.trim(), `${context}\n(no hint)`).toBeTruthy();
-    if (c.file) expect(said, `${context}\n(file not named)`).toContain(c.file);
-    if (c.key) expect(said, `${context}\n(key not named)`).toContain(c.key);
-    if (c.says) expect(said, context).toMatch(c.says);
-    expect(r.stderr, `${context}\n(stack trace)`).not.toMatch(STACK);
-    expect(r.stdout, `${context}\n(stack trace)`).not.toMatch(STACK);
-    expect(await snapshot(dir), `${c.name}: the portfolio changed`).toEqual(before);
-    await rm(dir, { recursive: true, force: true });
-  });
+  it.each(cases.filter((c) => !cloudCases.includes(c)).map((c) => [c.name, c] as const))("%s", async (_, c) =>
+    runCase(c, {
+      HOME: join(base, `home-${cases.indexOf(c)}`),
+      LEGO_HOME: join(base, `home-${cases.indexOf(c)}`),
+      LEGO_TARGET: "cloudflare",
+    }),
+  );
 });
