@@ -161,4 +161,46 @@ describe("KV and R2 management", () => {
     expect(missing.status).toBe(404);
     expect(missing.json.errors[0]?.code).toBe(10006);
   }, 90_000);
+
+  it("wrangler provisions what a config names without ids: a KV namespace, an R2 bucket, a D1 database", async () => {
+    const prov = await writeProject("provision", {
+      "wrangler.jsonc": JSON.stringify({
+        name: "provision",
+        main: "index.js",
+        compatibility_date: "2025-09-01",
+        routes: [{ pattern: "provision.example.com", custom_domain: true }],
+        kv_namespaces: [{ binding: "KV" }],
+        r2_buckets: [{ binding: "B", bucket_name: "fresh-bucket" }],
+        d1_databases: [{ binding: "DB", database_name: "fresh-db" }],
+      }),
+      "index.js": `export default {
+  async fetch(request, env) {
+    await env.KV.put("a", "1");
+    await env.B.put("x", "y");
+    const row = await env.DB.prepare("SELECT 1 AS one").first();
+    return Response.json({ kv: await env.KV.get("a"), r2: await (await env.B.get("x")).text(), d1: row.one });
+  },
+};`,
+    });
+    try {
+      const before = cloud.requests.length;
+      const run = await runWrangler(prov, ["deploy"], env);
+      expect(run.exitCode, run.stderr).toBe(0);
+      const calls = cloud.requests
+        .slice(before)
+        .map((r) => `${r.status} ${r.method} ${r.path.replace(cloud.accountId, ":a")}`);
+      expect(calls).toEqual(
+        expect.arrayContaining([
+          "404 GET /accounts/:a/r2/buckets/fresh-bucket",
+          "200 POST /accounts/:a/r2/buckets",
+          "200 POST /accounts/:a/storage/kv/namespaces",
+          "200 POST /accounts/:a/d1/database",
+        ]),
+      );
+      const seen = JSON.parse((await request(cloud.port, "provision.example.com", "/")).body);
+      expect(seen).toEqual({ kv: "1", r2: "y", d1: 1 });
+    } finally {
+      await rm(prov, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
