@@ -225,4 +225,27 @@ export default {
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr + run.stdout).toContain("10061");
   }, 90_000);
+
+  it("another Worker reaches the same objects through script_name", async () => {
+    const caller = await writeProject("caller", {
+      "wrangler.jsonc": JSON.stringify({
+        name: "caller",
+        main: "index.js",
+        compatibility_date: "2025-09-01",
+        routes: [{ pattern: "caller.example.com", custom_domain: true }],
+        durable_objects: { bindings: [{ name: "TALLY", class_name: "Tally", script_name: "counter" }] },
+      }),
+      "index.js": `export default {
+  async fetch(request, env) {
+    const stub = env.TALLY.get(env.TALLY.idFromName("a"));
+    return Response.json({ via: "caller", count: await stub.hit() });
+  },
+};`,
+    });
+    projects.push(caller);
+    await deploy(caller);
+    const seen = JSON.parse((await request(cloud.port, "caller.example.com", "/")).body);
+    expect(seen).toEqual({ via: "caller", count: 6 });
+    expect(await hit()).toEqual({ label: "three", count: 7 });
+  }, 60_000);
 });
