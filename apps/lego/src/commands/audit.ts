@@ -109,7 +109,7 @@ export const auditCommand = defineCommand({
       const versions =
         e.versionAfter !== undefined ? ` ${e.versionBefore ?? "none"} → ${e.versionAfter ?? "none"}` : "";
       const where = e.service ? ` ${e.service}${e.environment ? ` (${e.environment})` : ""}` : "";
-      ui.print(`${e.at}  ${e.who}  ${e.action}${where}${versions}${e.result ? `  ${e.result}` : ""}`);
+      ui.print(`${e.at}  ${e.who ?? "?"}  ${e.action}${where}${versions}${e.result ? `  ${e.result}` : ""}`);
     }
   },
 });
