@@ -213,7 +213,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     routingSeed = (routingSeed * 1103515245 + 12345) % 2147483648;
     return (routingSeed / 2147483648) * 100;
   };
-  const tails = new TailHub(() => {});
+  // Closing an orphaned tail takes the tail consumer away again (services is assigned below).
+  const tails = new TailHub(() => {
+    void services
+      .applyTails()
+      .catch((error: unknown) => logger.warn("tail change failed", { error: String(error) }));
+  });
   const runtime = new Runtime({
     store,
     logger,

@@ -6,6 +6,8 @@ import type { TailEvent } from "./runtime/runner.ts";
 
 const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const TAIL_TTL_MS = 6 * 3600 * 1000;
+/** How long a tail with no WebSocket attached stays open. */
+const ORPHAN_GRACE_MS = 10_000;
 
 /** One `wrangler tail` session: the script it follows and the WebSockets attached to it. */
 interface TailSession {
@@ -142,7 +144,17 @@ export class TailHub {
         else if (parsed.opcode === 0x8) socket.end(control(0x88, Buffer.alloc(0)));
       }
     });
-    const drop = () => session.sockets.delete(socket);
+    const drop = () => {
+      session.sockets.delete(socket);
+      // A tail whose client went away without deleting it (killed, crashed) is closed after a grace
+      // period that covers wrangler's reconnects, so the Worker stops paying for the tail consumer.
+      if (session.sockets.size === 0) {
+        setTimeout(() => {
+          if (session.sockets.size === 0 && this.#sessions.get(session.id) === session)
+            this.close(session.id);
+        }, ORPHAN_GRACE_MS).unref();
+      }
+    };
     socket.on("close", drop);
     socket.on("error", drop);
   }

@@ -165,4 +165,26 @@ describe("wrangler tail", () => {
     );
     expect(open.json.result).toEqual([]);
   }, 90_000);
+
+  it("a tail whose client goes away without deleting it is closed after a grace period", async () => {
+    const created = await api<{ id: string; url: string }>(
+      cloud,
+      "POST",
+      `/accounts/${cloud.accountId}/workers/scripts/ticker/tails`,
+      {},
+    );
+    const ws = new WebSocket(created.json.result.url, "trace-v1");
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    const list = () =>
+      api<Array<{ id: string }>>(cloud, "GET", `/accounts/${cloud.accountId}/workers/scripts/ticker/tails`);
+    expect((await list()).json.result.map((t) => t.id)).toEqual([created.json.result.id]);
+    ws.close();
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && (await list()).json.result.length > 0)
+      await new Promise((r) => setTimeout(r, 500));
+    expect((await list()).json.result).toEqual([]);
+  }, 30_000);
 });
