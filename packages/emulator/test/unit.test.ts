@@ -181,3 +181,42 @@ describe("cron expressions", () => {
     expect(() => parseCron("* * *")).toThrow(/5 fields/);
   });
 });
+
+describe("Durable Object migrations", () => {
+  it("create, rename (keeping storage), delete, and refuse a stale old_tag or a step that does not apply", async () => {
+    const { applyMigrations } = await import("../src/api/workers/durable-objects.ts");
+    const script = (durable_objects?: Record<string, never>, migration_tag?: string) =>
+      ({
+        name: "svc",
+        versions: durable_objects ? [{ durable_objects, migration_tag }] : [],
+      }) as never;
+    const first = applyMigrations(script(), {
+      new_tag: "v1",
+      steps: [{ new_classes: ["Legacy"], new_sqlite_classes: ["Room"] }],
+    });
+    expect(first.tag).toBe("v1");
+    expect(first.classes).toMatchObject({
+      Legacy: { storage: "legacy-kv", key: "svc-Legacy" },
+      Room: { storage: "sqlite", key: "svc-Room" },
+    });
+    const second = applyMigrations(script(first.classes as never, "v1"), {
+      old_tag: "v1",
+      new_tag: "v2",
+      steps: [{ renamed_classes: [{ from: "Room", to: "Chat" }], deleted_classes: ["Legacy"] }],
+    });
+    expect(Object.keys(second.classes)).toEqual(["Chat"]);
+    expect(second.classes.Chat?.key).toBe("svc-Room");
+    expect(second.tag).toBe("v2");
+    // No migrations: the newest version's classes and tag carry over.
+    expect(applyMigrations(script(second.classes as never, "v2"), undefined)).toEqual(second);
+    expect(() =>
+      applyMigrations(script(second.classes as never, "v2"), { old_tag: "v1", new_tag: "v3" }),
+    ).toThrow(/precondition/);
+    expect(() =>
+      applyMigrations(script(second.classes as never, "v2"), { new_sqlite_classes: ["Chat"] }),
+    ).toThrow(/already exists/);
+    expect(() =>
+      applyMigrations(script(second.classes as never, "v2"), { deleted_classes: ["Nope"] }),
+    ).toThrow(/no such class/);
+  });
+});
