@@ -520,6 +520,22 @@ cases.push(
   },
 );
 
+// A cycle stops a deploy (dry run or not) before the cloud, naming the files that make it.
+const CYCLE = all(
+  text(D(), (s) => s.replace("dependsOn: []", 'dependsOn: ["api-gateway"]')),
+  text(D("api-gateway"), (s) => s.replace("dependsOn: [", 'dependsOn: ["website", ')),
+);
+for (const args of [DRY_RUN, ["deploy", "--all", "--env", "staging", "--no-tests"]])
+  cases.push({
+    name: `a dependsOn cycle stops ${args.join(" ")}`,
+    kind: "domain",
+    mutate: CYCLE,
+    args,
+    file: D("api-gateway"),
+    key: "dependsOn",
+    code: "ERR_DEPENDENCY_CYCLE",
+  });
+
 // Filesystem: migrations, lego.config, folders.
 const MIG = "services/data-service/migrations";
 for (const name of [
