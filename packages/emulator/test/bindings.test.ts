@@ -109,6 +109,19 @@ describe("static assets", () => {
     expect(scripts.json.result.find((s) => s.id === "site")?.has_assets).toBe(true);
   }, 60_000);
 
+  it("applies the project's _redirects and _headers (sent in the upload's assets config)", async () => {
+    await writeFile(join(dir, "public", "_redirects"), "/old-about /about 301\n");
+    await writeFile(join(dir, "public", "_headers"), "/app.css\n  X-Lego-Test: from-headers-file\n");
+    await deploy(dir);
+    const moved = await request(cloud.port, "site.example.com", "/old-about");
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe("/about");
+    const css = await request(cloud.port, "site.example.com", "/app.css");
+    expect(css.headers["x-lego-test"]).toBe("from-headers-file");
+    // They are configuration, not files: wrangler does not upload them and they are not served.
+    expect((await request(cloud.port, "site.example.com", "/_redirects")).body).not.toContain("/old-about");
+  }, 60_000);
+
   it("an assets-only Worker (no main) deploys and serves its files", async () => {
     const only = await writeProject("static-only", {
       "wrangler.jsonc": JSON.stringify({

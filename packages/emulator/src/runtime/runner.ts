@@ -624,7 +624,11 @@ export class Runtime {
       const hasUserWorker = Boolean(version.main_module ?? version.body_part);
       const cfg = version.assets.config;
       (entry.config as { assets?: unknown }).assets = {
-        directory: await this.#options.store.assets.site(version.assets.manifest),
+        directory: await this.#options.store.assets.site(version.assets.manifest, {
+          redirects: cfg._redirects,
+          headers: cfg._headers,
+        }),
+        ...(cfg.base_path ? { basePath: cfg.base_path } : {}),
         hasUserWorker,
         ...(cfg.html_handling ? { htmlHandling: cfg.html_handling } : {}),
         ...(cfg.not_found_handling ? { notFoundHandling: cfg.not_found_handling } : {}),

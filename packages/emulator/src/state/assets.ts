@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { readJsonFile, writeFileAtomic, writeJsonAtomic } from "@lego/core";
-import { randomHex32 } from "../ids.ts";
+import { randomHex32, sha256Hex } from "../ids.ts";
 
 /** One file of an asset manifest: its content hash (wrangler's) and content type. */
 export interface AssetEntry {
@@ -91,9 +91,20 @@ export class AssetStore {
     return id;
   }
 
-  /** The folder a manifest is laid out in, for Miniflare's `assets.directory`; written on first use. */
-  async site(manifestId: string): Promise<string> {
-    const dir = join(this.#dir, "sites", manifestId);
+  /**
+   * The folder a manifest is laid out in, for Miniflare's `assets.directory`, with the version's
+   * `_redirects` and `_headers` beside the files (where Miniflare's asset router reads them); written on
+   * first use.
+   */
+  async site(
+    manifestId: string,
+    meta: { redirects?: string | undefined; headers?: string | undefined } = {},
+  ) {
+    const suffix =
+      meta.redirects !== undefined || meta.headers !== undefined
+        ? `-${sha256Hex(JSON.stringify([meta.redirects ?? null, meta.headers ?? null])).slice(0, 16)}`
+        : "";
+    const dir = join(this.#dir, "sites", `${manifestId}${suffix}`);
     if (existsSync(dir)) return dir;
     const manifest = (await readJsonFile<AssetManifest>(this.#manifestPath(manifestId))) ?? {};
     const tmp = `${dir}.tmp-${randomHex32()}`;
@@ -103,6 +114,8 @@ export class AssetStore {
       await writeFile(target, await readFile(this.#blob(entry.hash)));
     }
     await mkdir(tmp, { recursive: true });
+    if (meta.redirects !== undefined) await writeFile(join(tmp, "_redirects"), meta.redirects);
+    if (meta.headers !== undefined) await writeFile(join(tmp, "_headers"), meta.headers);
     await mkdir(dirname(dir), { recursive: true });
     try {
       await rename(tmp, dir);

@@ -114,6 +114,10 @@ export interface VersionAssets {
     html_handling?: string | undefined;
     not_found_handling?: string | undefined;
     run_worker_first?: boolean | string[] | undefined;
+    base_path?: string | undefined;
+    /** The text of the project's `_redirects` and `_headers` (wrangler sends them in the config). */
+    _redirects?: string | undefined;
+    _headers?: string | undefined;
   };
 }
 

@@ -34,6 +34,9 @@ export async function assetsFromUpload(
     ...(typeof config.run_worker_first === "boolean" || Array.isArray(config.run_worker_first)
       ? { run_worker_first: config.run_worker_first as boolean | string[] }
       : {}),
+    ...(typeof config.base_path === "string" ? { base_path: config.base_path } : {}),
+    ...(typeof config._redirects === "string" ? { _redirects: config._redirects } : {}),
+    ...(typeof config._headers === "string" ? { _headers: config._headers } : {}),
   });
   if (typeof raw?.jwt === "string") {
     try {
