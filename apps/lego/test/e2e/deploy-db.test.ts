@@ -146,17 +146,25 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
     });
     expect(audit.map((e) => e.action)).toContain("db.restore.verified");
 
-    // wrangler deploy itself fails (the bundle does not build) after 0003 applied: nothing to roll
-    // back, and --restore-db still puts the database back.
+    // The bundle does not build: the Worker is built before any migration applies, so a pending
+    // migration stays pending, nothing is deployed, and there is nothing to restore.
+    await writeFile(
+      join(dir, "migrations", "0004_flags.sql"),
+      "CREATE TABLE flags (id INTEGER PRIMARY KEY);",
+    );
     await writeFile(join(dir, "src", "index.js"), "export default {{ not javascript");
     const unbuilt = await lego(["deploy", "ledger", "--env", "staging", "--json", "--restore-db"]);
     expect(unbuilt.exitCode).toBe(1);
     const failed = await reportOf(unbuilt.stdout);
     expect(failed.rolledBack).toBeUndefined();
-    expect(failed).toMatchObject({ databaseRestored: true });
-    expect(failed.steps.map((s: { name: string }) => s.name)).toEqual(
-      expect.arrayContaining(["migrate", "deploy", "restore-db"]),
-    );
+    expect(failed.databaseRestored).toBeUndefined();
+    expect(failed.error.code).toBe("ERR_WRANGLER_BUILD_FAILED");
+    // The build's own error, not "Build failed with 1 error".
+    expect(failed.error.message).toContain("src/index.js:1:");
+    expect(failed.steps.map((s: { name: string; status: string }) => [s.name, s.status]).slice(-1)).toEqual([
+      ["build", "failed"],
+    ]);
+    expect(failed.steps.map((s: { name: string }) => s.name)).not.toContain("migrate");
     expect(await tables()).toEqual(["notes", "tags"]);
   }, 200_000);
 

@@ -202,7 +202,12 @@ describe("lego deploy / test / rollback / audit against the local cloud", () => 
     });
     const listed = await lego(["runs", "list", "--json"]);
     expect(JSON.parse(listed.stdout).data.runs).toContainEqual(
-      expect.objectContaining({ runId: data.runId, ok: true, command: "rollback hello --env staging" }),
+      expect.objectContaining({
+        runId: data.runId,
+        ok: true,
+        kind: "rollback",
+        command: expect.stringContaining("lego rollback hello --env staging"),
+      }),
     );
     expect((await readdir(join(root, ".lego", "runs", data.runId))).sort()).toEqual([
       "journal.jsonl",
