@@ -68,6 +68,9 @@ process.exit = (code) => {
 process.abort = () => {
   throw new Error("it called process.abort(); a config must not end the process");
 };
+process.kill = (pid, signal) => {
+  throw new Error("it called process.kill(" + pid + (signal === undefined ? "" : ", " + JSON.stringify(signal)) + "); a config must not signal processes");
+};
 function loaderFor(filename) {
   if (/\.[cm]?ts$/.test(filename)) return "ts";
   if (filename.endsWith(".tsx")) return "tsx";

@@ -180,6 +180,11 @@ describe("domain configs are evaluated in isolation, with a time limit", () => {
     ["loops forever", "while (true) {}\n" + GOOD, /did not finish within 0.5 s/],
     ["calls process.exit(0)", "process.exit(0);\n" + GOOD, /called process.exit\(0\)/],
     ["throws", 'throw new Error("boom");\n' + GOOD, /failed to load: boom/],
+    [
+      "signals its own process",
+      'process.kill(process.pid, "SIGKILL");\n' + GOOD,
+      /called process\.kill\(\d+, "SIGKILL"\)/,
+    ],
   ])("a config that %s is an error for that file, and the others still load", async (_, text, reason) => {
     const { createModuleLoader } = await import("../src/index.ts");
     const root = await tempDir();
