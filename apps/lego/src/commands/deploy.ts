@@ -14,6 +14,8 @@ const LEVELS = ["basic", "standard", "comprehensive"] as const;
 export const deployCommand = defineCommand({
   meta: {
     name: "deploy",
+    // The seed's names for a deploy of several services, and of the whole portfolio (`--all` implied).
+    aliases: ["deploy-multi", "deploy-portfolio"],
     description:
       "Deploy services: validate, deploy with wrangler, wait until live, test, roll back on failure",
     examples: [
@@ -21,6 +23,8 @@ export const deployCommand = defineCommand({
       "lego deploy staging-api.example.com",
       "lego deploy --all --env staging --no-tests",
       "lego deploy --all --env staging --concurrency 4 --on-failure rollback-all",
+      "lego deploy-multi auth-service data-service --environment staging --parallel",
+      "lego deploy --domains auth-service,data-service --env staging",
       "lego deploy --all --env staging --dry-run   # the waves and what would change",
       "lego deploy --interactive --dry-run",
       "lego deploy api-gateway --env production --yes",
@@ -33,7 +37,11 @@ export const deployCommand = defineCommand({
       required: false,
       description: "Services to deploy (name, hostname or script name)",
     },
-    env: { type: "string", description: "Environment (default: production, or the one a hostname names)" },
+    env: {
+      type: "string",
+      alias: ["environment"],
+      description: "Environment (default: production, or the one a hostname names)",
+    },
     all: {
       type: "boolean",
       description: "Deploy every service of the portfolio, in dependency order, several at once",
@@ -73,6 +81,16 @@ export const deployCommand = defineCommand({
         "How many services deploy at once (default: cores + 2 on the local cloud, 8 on Cloudflare)",
       valueHint: "n",
     },
+    parallel: {
+      type: "boolean",
+      default: true,
+      description: "Deploy independent services at once (the default; --no-parallel: one at a time)",
+    },
+    domains: {
+      type: "string",
+      description: "Services as a comma-separated list (the seed's `orchestrate --domains a,b,c`)",
+      valueHint: "a,b,c",
+    },
     "fail-fast": { type: "boolean", description: "Start no new service after the first failure" },
     "on-failure": {
       type: "enum",
@@ -89,7 +107,16 @@ export const deployCommand = defineCommand({
     const [{ defaultDeployOptions, describeDryRun, runFailure, serviceStatus }, orchestration] =
       await Promise.all([import("@lego/deployment"), import("@lego/orchestration")]);
     const portfolio = await openPortfolio(ctx, args.root);
-    const picked = await pickServices(ctx, portfolio, args.services ?? [], { all: args.all, what: "deploy" });
+    const named = [
+      ...(args.services ?? []),
+      ...(args.domains ?? "")
+        .split(",")
+        .map((d) => d.trim())
+        .filter(Boolean),
+    ];
+    // `lego deploy-portfolio` (the seed's form) deploys everything.
+    const all = args.all === true || (ctx.argv[0] === "deploy-portfolio" && named.length === 0);
+    const picked = await pickServices(ctx, portfolio, named, { all, what: "deploy" });
     if (args.env && picked.environment && args.env !== picked.environment) {
       throw new UsageError({
         code: "ERR_ENVIRONMENT_CONFLICT",
@@ -99,7 +126,14 @@ export const deployCommand = defineCommand({
     }
     const environment = args.env ?? picked.environment ?? "production";
     const liveTimeoutS = parseIntegerFlag(args.liveTimeout, "--live-timeout", { min: 1, max: 3600 }) ?? 30;
-    const concurrency = parseIntegerFlag(args.concurrency, "--concurrency", { min: 1, max: 64 });
+    if (args.parallel === false && args.concurrency !== undefined)
+      throw new UsageError({
+        code: "ERR_BAD_FLAG",
+        message: "--no-parallel and --concurrency contradict each other",
+        hint: "--no-parallel is --concurrency 1; pass one of them.",
+      });
+    const concurrency =
+      args.parallel === false ? 1 : parseIntegerFlag(args.concurrency, "--concurrency", { min: 1, max: 64 });
     const options = {
       ...defaultDeployOptions,
       environment,

@@ -15,7 +15,11 @@ export const rollbackCommand = defineCommand({
   },
   args: {
     service: { type: "positional", required: false, description: "Service (name, hostname or script name)" },
-    env: { type: "string", description: "Environment (default: production, or the one a hostname names)" },
+    env: {
+      type: "string",
+      alias: ["environment"],
+      description: "Environment (default: production, or the one a hostname names)",
+    },
     to: { type: "string", description: "A version id, or a run id (the version that run replaced)" },
     yes: { type: "boolean", description: "Skip the production confirmation" },
     "break-stale-lock": { type: "boolean", description: "Take over a lock left behind by a dead run" },

@@ -17,7 +17,11 @@ export const testCommand = defineCommand({
       required: false,
       description: "Services to test (name, hostname or script name)",
     },
-    env: { type: "string", description: "Environment (default: production, or the one a hostname names)" },
+    env: {
+      type: "string",
+      alias: ["environment"],
+      description: "Environment (default: production, or the one a hostname names)",
+    },
     all: { type: "boolean", description: "Test every service" },
     ...rootArg,
   },

@@ -63,8 +63,8 @@ describe("portfolio deploys through the run engine (12 services, 3 levels)", () 
     await home?.dispose();
   });
 
-  it("--dry-run prints the waves", async () => {
-    const res = await lego(["deploy", "--all", "--env", "staging", "--dry-run", "--json"]);
+  it("--dry-run prints the waves (the seed's `lego deploy-portfolio --environment`)", async () => {
+    const res = await lego(["deploy-portfolio", "--environment", "staging", "--dry-run", "--json"]);
     expect(res.exitCode, res.stderr).toBe(0);
     const doc = JSON.parse(res.stdout);
     expect(doc.data.waves).toEqual([
@@ -72,6 +72,37 @@ describe("portfolio deploys through the run engine (12 services, 3 levels)", () 
       ["l1-svc-05", "l1-svc-06", "l1-svc-07", "l1-svc-08"],
       ["l2-svc-09", "l2-svc-10", "l2-svc-11", "l2-svc-12"],
     ]);
+  }, 120_000);
+
+  it("the seed's forms name services: deploy-multi … --parallel, lego-master-deploy orchestrate --domains", async () => {
+    const multi = await lego([
+      "deploy-multi",
+      "l0-svc-01",
+      "l1-svc-05",
+      "--environment",
+      "staging",
+      "--parallel",
+      "--dry-run",
+      "--json",
+    ]);
+    expect(multi.exitCode, multi.stderr).toBe(0);
+    expect(JSON.parse(multi.stdout).data.waves).toEqual([["l0-svc-01"], ["l1-svc-05"]]);
+    const orchestrate = await runBuilt(
+      [
+        "orchestrate",
+        "--domains",
+        "l0-svc-02,l0-svc-03",
+        "--env",
+        "staging",
+        "--dry-run",
+        "--json",
+        "--root",
+        root,
+      ],
+      { env, timeout: 120_000, script: binPath.replace(/bin\.js$/, "bins/lego-master-deploy.js") },
+    );
+    expect(orchestrate.exitCode, orchestrate.stderr).toBe(0);
+    expect(JSON.parse(orchestrate.stdout).data.waves).toEqual([["l0-svc-02", "l0-svc-03"]]);
   }, 120_000);
 
   it("a failing middle service skips only its dependents, with the reason; every other service is live; exit 1", async () => {
