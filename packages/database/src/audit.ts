@@ -1,29 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { AuditLog, type Clock, portfolioStateDir } from "@lego/core";
+import { type AuditEvent, AuditLog, type AuditRecord, auditLogPath, type Clock } from "@lego/core";
 
 /**
- * One line of `.lego/audit.jsonl`, in the shape every Lego brick writes there (the same as
- * `@lego/deployment`'s `DeploymentAuditor`), so `lego audit` shows database events beside deploys.
- * Never a secret, never row data: names, counts, checksums, backup ids.
+ * One line of `.lego/audit.jsonl`: `@lego/core`'s shape, the one every brick writes, so `lego audit`
+ * shows database events (`db.backup.created`, `db.migrate.failed`, `db.restore.verified`, …) beside
+ * deploys. Never a secret, never row data: names, counts, checksums, backup ids.
  */
-export interface AuditEvent {
-  at: string;
-  runId: string;
-  /** Who acted (git user or OS user). */
-  who: string;
-  /** `db.backup.created`, `db.migrate.failed`, `db.restore.verified`, … */
-  action: string;
-  /** `local` or `cloudflare`. */
-  target?: string | undefined;
-  service?: string | undefined;
-  environment?: string | undefined;
-  result?: "ok" | "failed" | undefined;
-  details?: Record<string, unknown> | undefined;
-}
-
-/** What a sink is given: the event without `at` and `who`, which the sink adds. */
-export type AuditRecord = Omit<AuditEvent, "at" | "who">;
+export type { AuditEvent, AuditRecord } from "@lego/core";
 
 /**
  * Where audit events go. `@lego/deployment`'s `DeploymentAuditor` fits (the CLI passes it, so `who`
@@ -33,10 +16,7 @@ export interface AuditSink {
   record(event: AuditRecord): Promise<unknown>;
 }
 
-/** The portfolio's audit log file: `<root>/.lego/audit.jsonl`. */
-export function auditLogPath(root: string): string {
-  return join(portfolioStateDir(root), "audit.jsonl");
-}
+export { auditLogPath } from "@lego/core";
 
 /**
  * The default audit sink: `@lego/core`'s `AuditLog`, the one writer of `<root>/.lego/audit.jsonl` that

@@ -34,7 +34,7 @@ export interface MigrateBeforeDeployOptions {
  * The deploy pipeline's migrate step, run before the Worker deploy: applies the service's pending
  * migrations with a `pre-deploy` backup first. A migration failure throws (`ERR_MIGRATION_FAILED`,
  * exit 1) after the database was restored, so the Worker is not deployed. Takes no lock: the deploy
- * holds the portfolio lock.
+ * run (the run engine of @lego/orchestration) holds the service's lock.
  *
  * Policy: a Worker that fails after a successful migration is rolled back and the migrated database is
  * kept (migrations are expected to be backward compatible), unless `--restore-db`, in which case the

@@ -17,7 +17,7 @@ import {
 import type { HttpClient } from "./http.ts";
 import type { DeploymentPlan, PlannedService, StepName, ValidationLevel } from "./plan.ts";
 import { type RunReport, type ServiceRunReport, serviceStatus, writeRunReport } from "./report.ts";
-import { RollbackManager, type RollbackPoint } from "./rollback.ts";
+import { RollbackManager, type RollbackPoint, type RollbackScope } from "./rollback.ts";
 import { createStepRecorder } from "./steps.ts";
 import { ProductionTester, waitUntilLive } from "./tester.ts";
 
@@ -433,18 +433,10 @@ async function deployOne(
       const to = point.versions[0].versionId;
       try {
         await step("rollback", async () => {
-          const r = await rollbacks.rollback(
-            {
-              service: service.service,
-              environment: service.environment,
-              scriptName: service.scriptName,
-              path: service.path,
-              wranglerEnv: service.wranglerEnv,
-              url: out.url,
-              health: service.tests.health,
-            },
-            { to, message: `lego run ${ctx.journal.runId}: automatic rollback` },
-          );
+          const r = await rollbacks.rollback(rollbackScopeOf(service, out.url), {
+            to,
+            message: `lego run ${ctx.journal.runId}: automatic rollback`,
+          });
           return { value: r, message: `back to ${to}${r.verified ? ", answering again" : ""}` };
         });
         out.rolledBack = true;
@@ -548,18 +540,10 @@ export async function revertService(
       });
     }
     await step("rollback", async () => {
-      const r = await rollbacks.rollback(
-        {
-          service: service.service,
-          environment: service.environment,
-          scriptName: service.scriptName,
-          path: service.path,
-          wranglerEnv: service.wranglerEnv,
-          url: report.url,
-          health: service.tests.health,
-        },
-        { to, message: `lego run ${ctx.journal.runId}: automatic rollback (${reason})` },
-      );
+      const r = await rollbacks.rollback(rollbackScopeOf(service, report.url), {
+        to,
+        message: `lego run ${ctx.journal.runId}: automatic rollback (${reason})`,
+      });
       return { value: r, message: `back to ${to} (${reason})${r.verified ? ", answering again" : ""}` };
     });
     if (plan.options.tests && report.url) {
@@ -659,6 +643,19 @@ export function runFailure(
     kind: exitCode === ExitCode.Failure ? "system" : "user",
     details: { runId: report.runId, failedService: bad?.service, cause: bad?.error?.code, ...details },
   });
+}
+
+/** Where a planned service lives, as a rollback needs it. */
+function rollbackScopeOf(service: PlannedService, url: string | undefined): RollbackScope {
+  return {
+    service: service.service,
+    environment: service.environment,
+    scriptName: service.scriptName,
+    path: service.path,
+    wranglerEnv: service.wranglerEnv,
+    url,
+    health: service.tests.health,
+  };
 }
 
 /** The version serving 100% (or the most) of a script's traffic, read from the API; undefined if unreadable. */

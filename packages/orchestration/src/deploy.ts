@@ -19,6 +19,7 @@ import {
 import type { Portfolio } from "@lego/discovery";
 import { createDeployHooks } from "./hooks.ts";
 import { executeRun } from "./run.ts";
+import { runOptions } from "./run-options.ts";
 import { dependenciesOf, planWaves, runGraph, type ScheduleNode } from "./scheduler.ts";
 
 /**
@@ -143,19 +144,14 @@ export async function deployServices(
   });
 
   const { report } = await executeRun(
-    {
+    runOptions(ctx, {
       root: portfolio.root,
       kind: "deploy",
       command: options.command,
       services: plan.services.map((s) => s.service),
       environment: plan.environment,
-      target: ctx.cloud.target,
-      audit: ctx.audit,
-      clock: ctx.clock,
-      redactor: ctx.redactor,
-      signal: ctx.signal,
       breakStaleLock: options.breakStaleLock,
-    },
+    }),
     async (run) => {
       ctx.onProgress?.({
         type: "plan",

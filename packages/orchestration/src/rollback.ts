@@ -2,6 +2,7 @@ import { UsageError } from "@lego/core";
 import {
   defaultDeployOptions,
   planDeployment,
+  type RollbackRun,
   type RollbackScope,
   type RunReport,
   rollbackScope,
@@ -10,6 +11,7 @@ import {
 import type { Portfolio } from "@lego/discovery";
 import type { OrchestrationContext } from "./deploy.ts";
 import { executeRun } from "./run.ts";
+import { runOptions } from "./run-options.ts";
 
 export interface RollbackServiceOptions {
   portfolio: Portfolio;
@@ -23,19 +25,8 @@ export interface RollbackServiceOptions {
   verifyTimeoutMs?: number | undefined;
 }
 
-/** What {@link rollbackService} returns. */
-export interface RollbackServiceResult {
-  runId: string;
-  service: string;
-  environment: string;
-  scriptName: string;
-  from: string | undefined;
-  to: string;
-  verified: boolean;
-  url: string | undefined;
-  report: RunReport;
-  reportDir: string;
-}
+/** What {@link rollbackService} returns: the rollback, its run and where its report went. */
+export type RollbackServiceResult = RollbackRun;
 
 /**
  * `lego rollback` as a run of the run engine: the service's lock, journal, audit and report, then
@@ -65,19 +56,14 @@ export async function rollbackService(
     health: planned.tests.health,
   };
   const { report, result, dir } = await executeRun(
-    {
+    runOptions(ctx, {
       root: options.portfolio.root,
       kind: "rollback",
       command: options.command,
       services: [planned.service],
       environment: options.environment,
-      target: ctx.cloud.target,
-      audit: ctx.audit,
-      clock: ctx.clock,
-      redactor: ctx.redactor,
-      signal: ctx.signal,
       breakStaleLock: options.breakStaleLock,
-    },
+    }),
     async (run) => {
       const done = await rollbackScope(
         scope,
