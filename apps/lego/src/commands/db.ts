@@ -55,6 +55,9 @@ async function withOrchestrator<T>(
 ): Promise<T> {
   const { DatabaseOrchestrator, fromCloudflare } = await import("@lego/database");
   const portfolio = await openPortfolio(ctx, options.root);
+  // What a changing operation touches is settled before the cloud is opened: a service that does not
+  // exist, has a broken config or no D1 database in this environment is bad input (exit 2).
+  const services = options.run ? await servicesOfRun(portfolio, options.run) : [];
   const cloud = options.offline ? undefined : await openCloud(ctx, portfolio.root, portfolio);
   const ports = cloud ? fromCloudflare({ client: cloud.client, wrangler: cloud.wrangler }) : undefined;
   const unavailable = async (): Promise<never> => {
@@ -94,15 +97,7 @@ async function withOrchestrator<T>(
   try {
     if (!options.run || options.dryRun) return await use(make());
     const { executeRun } = await import("@lego/orchestration");
-    const { resolveService } = await import("@lego/discovery");
     const { env, kind } = options.run;
-    const named = options.run.services ?? [];
-    const services =
-      named.length > 0
-        ? [...new Set(named.map((n) => resolveService(portfolio, n).service.name))]
-        : portfolio.services
-            .filter((s) => (s.environments[env]?.d1Databases.length ?? 0) > 0)
-            .map((s) => s.name);
     const entry = (name: string, ok: boolean) => ({
       service: name,
       environment: env,
@@ -137,6 +132,35 @@ async function withOrchestrator<T>(
   } finally {
     await cloud?.dispose();
   }
+}
+
+/** The services a database run touches: those named (checked), or every one with D1 in `env`. */
+async function servicesOfRun(
+  portfolio: Awaited<ReturnType<typeof openPortfolio>>,
+  run: NonNullable<Options["run"]>,
+): Promise<string[]> {
+  const { assertServicesReady, resolveService } = await import("@lego/discovery");
+  const named = run.services ?? [];
+  if (named.length === 0)
+    return portfolio.services
+      .filter((s) => (s.environments[run.env]?.d1Databases.length ?? 0) > 0)
+      .map((s) => s.name);
+  const resolved = [
+    ...new Map(named.map((n) => resolveService(portfolio, n).service).map((s) => [s.name, s])).values(),
+  ];
+  assertServicesReady(resolved);
+  const without = resolved.filter((s) => (s.environments[run.env]?.d1Databases.length ?? 0) === 0);
+  if (without.length > 0) {
+    const { UsageError } = await import("@lego/core");
+    const first = without[0] as (typeof without)[number];
+    throw new UsageError({
+      code: "ERR_NO_DATABASE",
+      message: `${without.map((s) => s.name).join(", ")} ${without.length === 1 ? "has" : "have"} no D1 database in ${run.env} (${first.wranglerConfigFile})`,
+      hint: `Bind one under d1_databases${run.env === "production" ? "" : ` in env.${run.env}`}, or name a service that has one (\`lego db status\`).`,
+      details: { services: without.map((s) => s.name), environment: run.env },
+    });
+  }
+  return resolved.map((s) => s.name);
 }
 
 function statusLine(d: DatabaseStatus, ui: Ui): string {

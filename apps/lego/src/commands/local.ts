@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { localCloudInfoPath } from "@lego/core";
+import { localCloudInfoPath, UsageError } from "@lego/core";
 import type { LocalCloudStatus } from "@lego/emulator/lifecycle";
 import { parseIntegerFlag } from "../framework/args.ts";
 import { type CommandContext, defineCommand, defineGroup } from "../framework/define.ts";
@@ -127,8 +127,18 @@ export const localUpCommand = defineCommand({
     const port = parseIntegerFlag(args.port, "--port", { min: 0, max: 65535 }) ?? ctx.env.LEGO_LOCAL_PORT;
     const zones = args.zone
       .flatMap((z) => z.split(","))
-      .map((z) => z.trim())
+      .map((z) => z.trim().toLowerCase())
       .filter(Boolean);
+    // A zone is a domain name: labels of letters, digits and inner hyphens, at least two of them.
+    const bad = zones.find(
+      (z) => z.length > 253 || !/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/.test(z),
+    );
+    if (bad !== undefined)
+      throw new UsageError({
+        code: "ERR_BAD_FLAG",
+        message: `--zone ${JSON.stringify(bad)} is not a domain name`,
+        hint: "Pass a zone such as example.com (letters, digits and hyphens, dot-separated).",
+      });
     const { localCloudUp, localCloudDown, readFaultFile } = await emulator();
     const seed = parseIntegerFlag(args.seed, "--seed", { min: 0 });
     const faults = args.faults ? await readFaultFile(resolve(ctx.cwd, args.faults)) : undefined;

@@ -19,6 +19,8 @@ export const CliErrorCode = [
   "ERR_CANCELLED",
   "ERR_TESTS_FAILED",
   "ERR_PASSPHRASE_MISMATCH",
+  /** `lego db migrate|restore` named a service with no D1 database in that environment (exit 2). */
+  "ERR_NO_DATABASE",
 ] as const;
 /** One of {@link CliErrorCode}. */
 export type CliErrorCode = (typeof CliErrorCode)[number];
