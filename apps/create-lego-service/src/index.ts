@@ -45,6 +45,6 @@ export {
 export type { PlannedFile, ScaffoldPlan } from "./plan.ts";
 export { DEFAULT_RUNTIME_VERSION, planScaffold } from "./plan.ts";
 export type { TerminalInfo } from "./prompter.ts";
-export { canPrompt, createInquirerPrompter, createTerminalPrompter } from "./prompter.ts";
+export { canPrompt, createInquirerPrompter, createTerminalPrompter, isCi } from "./prompter.ts";
 export type { ScaffoldResult } from "./write.ts";
 export { nonEmptyEntries, scaffoldService, writeScaffold } from "./write.ts";

@@ -9,30 +9,44 @@ export interface TerminalInfo {
   json: boolean;
 }
 
+/** Whether the `CI` variable says CI: set, and not empty, `0` or `false` (any case). */
+export function isCi(ci: string | undefined): boolean {
+  return ci !== undefined && ci.trim() !== "" && !/^(0|false)$/i.test(ci.trim());
+}
+
 /**
- * The one place interactivity is decided: prompt only when stdin and stdout are terminals, not in CI,
- * and not with `--json`.
+ * The one place interactivity is decided, for both CLIs (`lego` and `create-lego-service`): prompt
+ * only when stdin and stdout are terminals, not in CI ({@link isCi}), and not with `--json`.
  */
 export function canPrompt(info: TerminalInfo): boolean {
-  const ci = info.env.CI;
-  return (
-    info.stdinIsTTY && info.stdoutIsTTY && !info.json && (ci === undefined || ci === "" || ci === "false")
-  );
+  return info.stdinIsTTY && info.stdoutIsTTY && !info.json && !isCi(info.env.CI);
 }
 
 function interrupted(error: unknown): never {
-  if (error instanceof Error && (error.name === "ExitPromptError" || error.name === "AbortPromptError")) {
-    throw new InterruptedError("Cancelled at a prompt", error);
+  const name = error instanceof Error ? error.name : "";
+  // Ctrl-C inside a prompt (ExitPromptError) or the caller's signal (AbortPromptError): exit 130.
+  if (name === "ExitPromptError" || name === "AbortPromptError" || name === "CancelPromptError") {
+    throw new InterruptedError("Interrupted at a prompt", error);
   }
   throw error;
 }
 
 /**
- * A `Prompter` backed by `@inquirer/prompts` on the given terminal streams. Ctrl-C at a prompt becomes an
- * `InterruptedError` (exit 130).
+ * A `Prompter` backed by `@inquirer/prompts` on the given terminal streams, shared by both CLIs. The
+ * module loads on the first question, so commands that never ask pay nothing for it. Ctrl-C at a
+ * prompt, or the `signal` aborting, becomes an `InterruptedError` (exit 130).
  */
-export function createInquirerPrompter(streams: { input: Readable; output: Writable }): Prompter {
-  const context = { input: streams.input, output: streams.output, clearPromptOnDone: false };
+export function createInquirerPrompter(streams: {
+  input: Readable | NodeJS.ReadableStream;
+  output: Writable | NodeJS.WritableStream;
+  signal?: AbortSignal | undefined;
+}): Prompter {
+  const context = {
+    input: streams.input as Readable,
+    output: streams.output as Writable,
+    clearPromptOnDone: false,
+    ...(streams.signal ? { signal: streams.signal } : {}),
+  };
   const load = () => import("@inquirer/prompts");
   return {
     interactive: true,

@@ -19,7 +19,7 @@ import { type ArgsDef, parseArgv, reservedFlagNames } from "./args.ts";
 import { shouldUseColor } from "./color.ts";
 import { type CommandContext, type CommandNode, defineGroup, type LegoGroup } from "./define.ts";
 import { renderHelp } from "./help.ts";
-import { createInquirerPrompter, isInteractive } from "./interactive.ts";
+import { createInquirerPrompter, isCi, isInteractive } from "./interactive.ts";
 import { route } from "./router.ts";
 import { createTargetResolver, createVaultResolver } from "./target.ts";
 import { createRenderer, type TextStream } from "./ui.ts";
@@ -152,7 +152,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     debug,
     colorStdout: !flags.json && shouldUseColor(colorEnv, tty.stdout),
     colorStderr: shouldUseColor(colorEnv, tty.stderr),
-    live: tty.stderr && !flags.json && !truthy(rawEnv.CI),
+    live: tty.stderr && !flags.json && !isCi(rawEnv.CI),
     clock,
     redactor,
   });

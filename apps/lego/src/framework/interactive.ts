@@ -1,4 +1,8 @@
-import { InterruptedError, type Prompter } from "@lego/core";
+// Interactivity and the prompter are create-lego-service's: both CLIs decide the same way (CI=0 and
+// CI=false are not CI) and ask through the same @inquirer/prompts prompter.
+import { canPrompt } from "create-lego-service";
+
+export { createInquirerPrompter, isCi } from "create-lego-service";
 
 /** The inputs of the one interactivity decision. */
 export interface InteractivityInputs {
@@ -10,67 +14,14 @@ export interface InteractivityInputs {
 }
 
 /**
- * The one place that decides whether lego may ask questions: stdin and stdout are terminals, not
- * in CI, not `--json`. Everything else gets a prompter that fails with exit 2 naming the flag.
+ * Whether lego may ask questions: stdin and stdout are terminals, not in CI, not `--json`. Everything
+ * else gets a prompter that fails with exit 2 naming the flag.
  */
 export function isInteractive(inputs: InteractivityInputs): boolean {
-  const inCi = inputs.ci !== undefined && inputs.ci !== "" && !/^(0|false)$/i.test(inputs.ci);
-  return inputs.stdinIsTTY && inputs.stdoutIsTTY && !inCi && !inputs.json;
-}
-
-/** Streams the interactive prompter reads and writes. */
-export interface PromptStreams {
-  input: NodeJS.ReadableStream;
-  output: NodeJS.WritableStream;
-  signal: AbortSignal;
-}
-
-function translate(error: unknown): never {
-  const name = error instanceof Error ? error.name : "";
-  // Ctrl-C inside a prompt (ExitPromptError) or our signal (AbortPromptError): exit 130.
-  if (name === "ExitPromptError" || name === "AbortPromptError" || name === "CancelPromptError") {
-    throw new InterruptedError("Interrupted at a prompt", error);
-  }
-  throw error;
-}
-
-/**
- * A Prompter backed by `@inquirer/prompts`. The module is loaded on the first question, so commands
- * that never ask pay nothing for it.
- */
-export function createInquirerPrompter(streams: PromptStreams): Prompter {
-  const context = { input: streams.input, output: streams.output, signal: streams.signal };
-  const load = () => import("@inquirer/prompts");
-  return {
-    interactive: true,
-    async input(q) {
-      const { input } = await load();
-      return input(
-        { message: q.message, ...(q.default !== undefined ? { default: q.default } : {}) },
-        context,
-      ).catch(translate);
-    },
-    async password(q) {
-      const { password } = await load();
-      return password({ message: q.message, mask: true }, context).catch(translate);
-    },
-    async confirm(q) {
-      const { confirm } = await load();
-      return confirm({ message: q.message, default: q.default ?? false }, context).catch(translate);
-    },
-    async select(q) {
-      const { select } = await load();
-      return select(
-        {
-          message: q.message,
-          choices: q.choices.map((c) => ({
-            value: c.value,
-            name: c.name ?? c.value,
-            ...(c.description ? { description: c.description } : {}),
-          })),
-        },
-        context,
-      ).catch(translate);
-    },
-  };
+  return canPrompt({
+    stdinIsTTY: inputs.stdinIsTTY,
+    stdoutIsTTY: inputs.stdoutIsTTY,
+    env: { CI: inputs.ci },
+    json: inputs.json,
+  });
 }
