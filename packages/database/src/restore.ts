@@ -67,6 +67,9 @@ export function dropUserObjectsSql(
   return `${stmts.join(";\n")};`;
 }
 
+/** The most terms D1 takes in one compound SELECT. */
+const COMPOUND_TERMS = 5;
+
 /** Rows per user table of a live database. */
 export async function readTableCounts(
   ctx: Pick<ResolvedContext, "api">,
@@ -76,9 +79,10 @@ export async function readTableCounts(
     .filter((o) => o.type === "table")
     .map((o) => o.name);
   const counts: Record<string, number> = {};
-  // SQLite caps a compound SELECT at 500 terms.
-  for (let i = 0; i < tables.length; i += 200) {
-    const chunk = tables.slice(i, i + 200);
+  // D1's SQLite (workerd's build) caps a compound SELECT at 5 terms (plain SQLite: 500); 6 fails with
+  // "too many terms in compound SELECT".
+  for (let i = 0; i < tables.length; i += COMPOUND_TERMS) {
+    const chunk = tables.slice(i, i + COMPOUND_TERMS);
     const sql = chunk
       .map((t) => `SELECT '${t.replaceAll("'", "''")}' AS t, COUNT(*) AS n FROM ${quoteIdentifier(t)}`)
       .join(" UNION ALL ");

@@ -20,7 +20,7 @@ import type { DatabaseContext } from "../src/context.ts";
 import { createDeployMigrationHook } from "../src/deploy-hook.ts";
 import { DatabaseOrchestrator } from "../src/orchestrator.ts";
 import { portfolioStatus, syncPortfolio } from "../src/portfolio.ts";
-import { restoreBackup } from "../src/restore.ts";
+import { readTableCounts, restoreBackup } from "../src/restore.ts";
 import { d1TargetsOf } from "../src/targets.ts";
 import { writePortfolio } from "./support/portfolio.ts";
 
@@ -300,4 +300,16 @@ describe("on the local cloud, with the real wrangler", () => {
     expect(cloud.requests.slice(seen).some((r) => r.path.includes("/time_travel/restore"))).toBe(false);
     expect(await snapshot("ledger-db-staging")).toEqual(before);
   }, 120_000);
+
+  it("counts the rows of more tables than D1 takes in one compound SELECT (5)", async () => {
+    const id = (await ctx.api.getD1Database("ledger-db-staging"))!.uuid;
+    const names = Array.from({ length: 7 }, (_, i) => `wide_${i}`);
+    await ctx.api.queryD1(
+      id,
+      names.map((n, i) => `CREATE TABLE IF NOT EXISTS ${n} (x); INSERT INTO ${n} VALUES (${i})`).join("; "),
+    );
+    const counts = await readTableCounts(ctx as never, id);
+    for (const n of names) expect(counts[n], n).toBe(1);
+    await ctx.api.queryD1(id, names.map((n) => `DROP TABLE ${n}`).join("; "));
+  });
 });
