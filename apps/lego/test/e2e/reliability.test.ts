@@ -13,10 +13,10 @@
 //     `versionBefore` exactly the version the API says is live.
 // The success rate is printed, never asserted (it depends on luck; the safety properties do not).
 //
-// Bounded by default (3 fault runs + 2 kill runs). The full form of the issue (100 fault runs, 30 kill
+// Bounded by default (3 fault runs + 1 kill run). The full form of the issue (100 fault runs, 30 kill
 // runs) — expect roughly an hour on 2 cores:
 //   cd apps/lego && LEGO_RELIABILITY_RUNS=100 pnpm vitest run test/e2e/reliability.test.ts
-// LEGO_RELIABILITY_KILLS=N overrides the kill runs (default 30% of the runs, at least 2),
+// LEGO_RELIABILITY_KILLS=N overrides the kill runs (with LEGO_RELIABILITY_RUNS: 30% of them, at least 2),
 // LEGO_RELIABILITY_SEED=N the first seed (default 1). A summary line starting `reliability:` is printed.
 import { execSync } from "node:child_process";
 import { existsSync } from "node:fs";
