@@ -36,3 +36,5 @@ export type {
   ServiceStatus,
 } from "./seed.ts";
 export { CrossDomainCoordinator, MultiDomainOrchestrator } from "./seed.ts";
+export type { ServiceRunOptions } from "./service-run.ts";
+export { executeServiceRun } from "./service-run.ts";

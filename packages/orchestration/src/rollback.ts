@@ -4,7 +4,6 @@ import {
   planDeployment,
   type RollbackRun,
   type RollbackScope,
-  type RunReport,
   rollbackScope,
   urlForHostname,
 } from "@lego/deployment";

@@ -7,6 +7,7 @@ import type { ServiceRunReport } from "@lego/deployment";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { executeRun } from "../src/run.ts";
 import { listRunSummaries, readRun } from "../src/runs.ts";
+import { executeServiceRun } from "../src/service-run.ts";
 
 let root: string;
 beforeEach(async () => {
@@ -178,5 +179,48 @@ describe("executeRun", () => {
       { service: "b", status: "not started" },
     ]);
     expect((await readRun(root, summary?.runId as string))?.journal.length).toBe(2);
+  });
+
+  it("executeServiceRun reports every service it touches ok, or failed with the work's error, which it throws", async () => {
+    const portfolio = { services: [] };
+    const ok = await executeServiceRun(
+      {
+        root,
+        portfolio,
+        kind: "db.migrate",
+        command: "lego db migrate a b",
+        services: ["a", "b"],
+        environment: "staging",
+        target,
+      },
+      async () => "migrated",
+    );
+    expect(ok.result).toBe("migrated");
+    expect(ok.report.services.map((s) => [s.service, s.status, s.environment])).toEqual([
+      ["a", "ok", "staging"],
+      ["b", "ok", "staging"],
+    ]);
+    const error = await executeServiceRun(
+      {
+        root,
+        portfolio,
+        kind: "db.migrate",
+        command: "lego db migrate a",
+        services: ["a"],
+        environment: "staging",
+        target,
+      },
+      async () => {
+        throw new Error("boom");
+      },
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toBe("boom");
+    // Two runs in one second: find the failed one by its command, not by order.
+    const latest = (await listRunSummaries(root)).find((r) => r.command === "lego db migrate a");
+    expect(latest).toMatchObject({
+      kind: "db.migrate",
+      status: "failed",
+      services: [{ service: "a", status: "failed" }],
+    });
   });
 });

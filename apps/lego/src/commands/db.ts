@@ -96,19 +96,12 @@ async function withOrchestrator<T>(
   };
   try {
     if (!options.run || options.dryRun) return await use(make());
-    const { executeRun } = await import("@lego/orchestration");
+    const { executeServiceRun } = await import("@lego/orchestration");
     const { env, kind } = options.run;
-    const entry = (name: string, ok: boolean) => ({
-      service: name,
-      environment: env,
-      scriptName: portfolio.services.find((s) => s.name === name)?.environments[env]?.scriptName ?? name,
-      ok,
-      status: ok ? ("ok" as const) : ("failed" as const),
-      steps: [],
-    });
-    const { result } = await executeRun(
+    const { result } = await executeServiceRun(
       {
         root: portfolio.root,
+        portfolio,
         kind,
         command: `lego ${ctx.argv.join(" ")}`,
         services,
@@ -119,14 +112,7 @@ async function withOrchestrator<T>(
         signal: ctx.signal,
         breakStaleLock: options.breakStaleLock,
       },
-      async (run) => {
-        try {
-          const value = await use(make(run));
-          return { services: services.map((n) => entry(n, true)), result: value };
-        } catch (error) {
-          return { services: services.map((n) => entry(n, false)), result: undefined as T, failure: error };
-        }
-      },
+      (run) => use(make(run)),
     );
     return result;
   } finally {

@@ -127,7 +127,7 @@ async function secretsRun(
   options: { connect: boolean; reveal: boolean; breakStaleLock?: boolean | undefined },
   work: (manager: EnhancedSecretManager, journal: RunJournal) => Promise<SecretsResult>,
 ): Promise<SecretsResult & { runId: string; target?: string }> {
-  const [{ executeRun }, { EnhancedSecretManager }] = await Promise.all([
+  const [{ executeServiceRun }, { EnhancedSecretManager }] = await Promise.all([
     import("@lego/orchestration"),
     import("@lego/secrets"),
   ]);
@@ -135,9 +135,10 @@ async function secretsRun(
   const wired = options.connect ? await connect(ctx) : undefined;
   const service = located.service;
   try {
-    const { result, report } = await executeRun(
+    const { result, report } = await executeServiceRun(
       {
         root: located.root,
+        portfolio: { services: [service] },
         kind: `secrets.${action}`,
         command: `lego ${ctx.argv.join(" ")}`,
         services: [service.name],
@@ -160,14 +161,6 @@ async function secretsRun(
           redactor: options.reveal ? undefined : ctx.redactor,
         });
         const started = ctx.clock.now();
-        const entry = (ok: boolean, environment: string | undefined) => ({
-          service: service.name,
-          environment: environment ?? located.env ?? "",
-          scriptName: (environment && service.environments[environment]?.scriptName) || service.name,
-          ok,
-          status: ok ? ("ok" as const) : ("failed" as const),
-          steps: [],
-        });
         try {
           const result = await work(manager, run.journal);
           await run.record({
@@ -182,7 +175,7 @@ async function secretsRun(
               persisted: result.secrets.filter((s) => s.persisted).map((s) => s.name),
             },
           });
-          return { services: [entry(true, result.env)], result };
+          return result;
         } catch (error) {
           await run.record({
             action: `secrets.${action}.finished`,
@@ -190,7 +183,7 @@ async function secretsRun(
             ...(located.env ? { environment: located.env } : {}),
             result: "failed",
           });
-          return { services: [entry(false, located.env)], result: undefined as never, failure: error };
+          throw error;
         }
       },
     );
