@@ -28,6 +28,8 @@ export interface MigrateBeforeDeployOptions {
   yes?: boolean | undefined;
   acceptDrift?: boolean | undefined;
   keep?: number | undefined;
+  /** Refuse pending migrations that drop or rename (see `MigrateOptions.refuseBreaking`): set during a canary deploy without `--force`. */
+  refuseBreaking?: string | undefined;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function migrateBeforeDeploy(
     acceptDrift: options.acceptDrift,
     keep: options.keep,
     backupReason: "pre-deploy",
+    refuseBreaking: options.refuseBreaking,
   });
   const migrated = result.databases.filter((d) => d.outcome === "applied" && d.backup);
   const applied = migrated.flatMap((d) => d.pending);

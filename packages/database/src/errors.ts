@@ -30,6 +30,11 @@ export const DatabaseErrorCode = [
   "ERR_NOT_CONFIRMED",
   /** Bad arguments: a negative `--keep`, a backup of another service, … */
   "ERR_DATABASE_USAGE",
+  /**
+   * A pending migration drops or renames a table or column while two Worker versions serve (a canary
+   * deploy): the old version would break. Exit 2; `--force` applies it anyway. See "Expand/contract".
+   */
+  "ERR_MIGRATION_NOT_BACKWARD_COMPATIBLE",
 ] as const;
 /** One of {@link DatabaseErrorCode}. */
 export type DatabaseErrorCode = (typeof DatabaseErrorCode)[number];

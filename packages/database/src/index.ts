@@ -19,6 +19,8 @@ export {
 } from "./backup.ts";
 export type { CloudflarePieces } from "./cloudflare-adapter.ts";
 export { fromCloudflare } from "./cloudflare-adapter.ts";
+export type { BreakingChange, BreakingMigration } from "./compat.ts";
+export { breakingMigrationError, findBreakingChanges, findBreakingMigrations } from "./compat.ts";
 export type { DatabaseContext, ResolvedContext } from "./context.ts";
 export { resolveContext } from "./context.ts";
 export type { DeployMigrationOutcome, MigrateBeforeDeployOptions } from "./deploy-hook.ts";

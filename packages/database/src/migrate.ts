@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import { ConflictError, LegoError, OperationError } from "@lego/core";
 import { type BackupEntry, type BackupReason, backupTimestamp, createBackup } from "./backup.ts";
+import { breakingMigrationError, findBreakingMigrations } from "./compat.ts";
 import { type DatabaseContext, type ResolvedContext, resolveContext } from "./context.ts";
 import type { D1Target } from "./ports.ts";
 import {
@@ -32,6 +34,12 @@ export interface MigrateOptions {
   backupReason?: BackupReason | undefined;
   /** Statuses already read (by a portfolio plan), to avoid reading them twice. */
   statuses?: readonly DatabaseStatus[] | undefined;
+  /**
+   * Refuse (exit 2, `ERR_MIGRATION_NOT_BACKWARD_COMPATIBLE`) before any change when a pending migration
+   * drops or renames a table or column, saying why the old shape must stay, e.g. "during a canary
+   * deploy". Used while two Worker versions serve; `--force` leaves it unset.
+   */
+  refuseBreaking?: string | undefined;
 }
 
 /** What happened to one database. */
@@ -199,6 +207,20 @@ export async function migrateService(
   });
   if (todo.length === 0) {
     return { service, env, outcome: "up-to-date", databases: work.map((w) => result(w, {})) };
+  }
+  if (options.refuseBreaking) {
+    for (const w of todo) {
+      const found = await findBreakingMigrations(
+        w.status.pending.map((p) => ({ name: p.name, path: join(w.target.migrationsDir, p.name) })),
+      );
+      if (found.length > 0)
+        throw breakingMigrationError(found, {
+          service,
+          env,
+          database: w.target.databaseName,
+          why: options.refuseBreaking,
+        });
+    }
   }
   if (options.dryRun) {
     return {

@@ -1,7 +1,7 @@
 // Pure parts: SQL splitting, host routing, version picking, pagination, the fault PRNG.
 import { describe, expect, it } from "vitest";
 import { FaultInjector, paginate, resolveHost, routeMatcher, splitSqlStatements } from "../src/index.ts";
-import { pickVersion, versionOverrideFor } from "../src/runtime/plan.ts";
+import { parseStructuredDictionary, pickVersion, versionOverrideFor } from "../src/runtime/plan.ts";
 import type { CloudState } from "../src/state/types.ts";
 
 describe("splitSqlStatements", () => {
@@ -129,6 +129,35 @@ describe("version picking", () => {
     expect(pickVersion(versions, 10, "b")?.workerName).toBe("b");
     expect(versionOverrideFor('other="x", s="b"', "s")).toBe("b");
     expect(versionOverrideFor(undefined, "s")).toBeUndefined();
+  });
+
+  it("gives a 0% version no share, but lets an override reach it", () => {
+    const versions = [v("old", 100), v("new", 0)];
+    for (const roll of [0, 50, 99.99]) expect(pickVersion(versions, roll)?.workerName).toBe("old");
+    expect(pickVersion(versions, 50, "new")?.workerName).toBe("new");
+    expect(pickVersion(versions, 50, "elsewhere")?.workerName).toBe("old");
+  });
+
+  it("reads the override header as an RFC 8941 dictionary, as Cloudflare does", () => {
+    const id = "dc8dcd28-271b-4367-9840-6c244f84cb40";
+    expect(versionOverrideFor(`my-worker="${id}"`, "my-worker")).toBe(id);
+    expect(versionOverrideFor(`a="1";p=?1, my-worker="${id}";q=2.5,b=(1 2)`, "my-worker")).toBe(id);
+    expect(versionOverrideFor(`my-worker="x",\tmy-worker="${id}"`, "my-worker")).toBe(id);
+    expect(versionOverrideFor(`my-worker="a\\"b"`, "my-worker")).toBe('a"b');
+    // Not a String: not applied.
+    expect(versionOverrideFor(`my-worker=${"abc"}`, "my-worker")).toBeUndefined();
+    expect(versionOverrideFor("my-worker", "my-worker")).toBeUndefined();
+    expect(versionOverrideFor("my-worker=1", "my-worker")).toBeUndefined();
+    // Not a valid dictionary: the whole header is ignored.
+    for (const bad of [
+      `my-worker="${id}",`,
+      `My-Worker="${id}"`,
+      `my-worker="${id}" x`,
+      `my-worker="${id}`,
+      ",",
+    ])
+      expect(versionOverrideFor(bad, "my-worker"), bad).toBeUndefined();
+    expect(parseStructuredDictionary("")).toEqual(new Map());
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCloud, startLocalCloud } from "../src/index.ts";
 import {
+  api,
   copyFixture,
   getJson,
   LOOPBACK_GUARD,
@@ -243,6 +244,72 @@ describe("the real wrangler against the local cloud", () => {
     expect(list.stdout).toContain(versions.v3);
     await wrangler(["versions", "deploy", `${versions.v3}@100%`, "-y", "--message", "ship v3", "--env="]);
     expect(await getJson(cloud.port, "api.example.com")).toMatchObject({ code: "v3" });
+  });
+
+  it("versions deploy splits traffic; Cloudflare-Workers-Version-Overrides reaches a version of the deployment, also at 0%", async () => {
+    await setCode("v4");
+    const up = await wrangler(["versions", "upload", "--message", "fourth", "--env="]);
+    versions.v4 = versionIdOf(up);
+    const script = "sample-worker";
+    const code = async (headers: Record<string, string> = {}) =>
+      (JSON.parse((await request(cloud.port, "api.example.com", "/", { headers })).body) as { code: string })
+        .code;
+    const override = (id: string) => ({ "cloudflare-workers-version-overrides": `${script}="${id}"` });
+    // Not in the current deployment yet: the override is not applied (as on Cloudflare).
+    expect(await code(override(versions.v4 as string))).toBe("v3");
+    await wrangler([
+      "versions",
+      "deploy",
+      `${versions.v3}@100%`,
+      `${versions.v4}@0%`,
+      "-y",
+      "--message",
+      "v4 at 0%",
+      "--env=",
+    ]);
+    const plain = await Promise.all(Array.from({ length: 20 }, () => code()));
+    expect(new Set(plain)).toEqual(new Set(["v3"]));
+    expect(await code(override(versions.v4 as string))).toBe("v4");
+    // A dictionary with other members and parameters, and a key given twice (the last wins).
+    expect(
+      await code({
+        "cloudflare-workers-version-overrides": `other="x";a=1, ${script}="${versions.v3}", ${script}="${versions.v4}"`,
+      }),
+    ).toBe("v4");
+    // Not a valid dictionary (unquoted value, not a String): ignored, the percentages decide.
+    expect(
+      await code({ "cloudflare-workers-version-overrides": `${script}=${versions.v4?.slice(0, 8)}` }),
+    ).toBe("v3");
+    expect(await code({ "cloudflare-workers-version-overrides": `${script}="${versions.v4}",` })).toBe("v3");
+    // 50/50: both serve plain requests; the API records the split.
+    await wrangler([
+      "versions",
+      "deploy",
+      `${versions.v3}@50%`,
+      `${versions.v4}@50%`,
+      "-y",
+      "--message",
+      "v4 at 50%",
+      "--env=",
+    ]);
+    const split = await Promise.all(Array.from({ length: 200 }, () => code()));
+    const v4Share = split.filter((c) => c === "v4").length / split.length;
+    expect(v4Share).toBeGreaterThan(0.35);
+    expect(v4Share).toBeLessThan(0.65);
+    expect(await code(override(versions.v3 as string))).toBe("v3");
+    const deployments = await api<{ deployments: Array<{ versions: Array<Record<string, unknown>> }> }>(
+      cloud,
+      "GET",
+      `/accounts/${cloud.accountId}/workers/scripts/${script}/deployments`,
+    );
+    expect(deployments.json.result.deployments[0]?.versions).toEqual(
+      expect.arrayContaining([
+        { version_id: versions.v3, percentage: 50 },
+        { version_id: versions.v4, percentage: 50 },
+      ]),
+    );
+    await wrangler(["versions", "deploy", `${versions.v3}@100%`, "-y", "--message", "back", "--env="]);
+    expect(await code(override(versions.v4 as string))).toBe("v3");
   });
 
   it("deployments list shows the history", async () => {
