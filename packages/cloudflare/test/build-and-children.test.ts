@@ -1,7 +1,8 @@
 // wrangler.build() (deploy --dry-run --outdir: no API call) with wrangler's own errors in the failure;
 // and children dying with Lego: a parent Node process starts a long wrangler command through the runner
 // and is killed with SIGKILL; within 2.5 s neither wrangler nor its esbuild is alive. Without the
-// watchdog (the control) they live on.
+// preload (the control) they live on. And the race: a parent killed the moment wrangler's process exists
+// (before wrangler has started, so before anything of it could watch Lego) leaves nothing either.
 import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -169,9 +170,10 @@ describe("children die with Lego", () => {
         return { children, names, living, ms: Date.now() - killedAt };
       };
       const watched = await measure(true);
-      // wrangler (node, its main thread named MainThread on Linux), its esbuild, and the watchdog's sh.
-      expect(watched.names).toEqual(expect.arrayContaining(["esbuild", "sh"]));
-      expect(watched.names.length).toBeGreaterThanOrEqual(3);
+      // wrangler (node, its main thread named MainThread on Linux) and its esbuild; no watchdog process.
+      expect(watched.names).toEqual(expect.arrayContaining(["esbuild"]));
+      expect(watched.names).not.toContain("sh");
+      expect(watched.names.length).toBeGreaterThanOrEqual(2);
       expect(watched.living).toEqual([]);
       console.log(
         `children gone ${watched.ms} ms after SIGKILL of the parent (${watched.children.length} processes)`,
@@ -187,4 +189,58 @@ describe("children die with Lego", () => {
       await new Promise((r) => hanging.close(r));
     }
   }, 180_000);
+});
+
+describe("children die with Lego: no window after the spawn", () => {
+  it("a parent killed with SIGKILL as soon as wrangler's process exists leaves no process of wrangler's group", async () => {
+    const hanging = http.createServer(() => {});
+    await new Promise<void>((r) => hanging.listen(0, "127.0.0.1", () => r()));
+    const api = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/client/v4`;
+    const leftovers: number[] = [];
+    try {
+      for (let round = 0; round < 2; round++) {
+        const parent = await startParent(true, api);
+        const started = Date.now();
+        let child: number | undefined;
+        // Poll tightly: the kill lands while wrangler's Node is still starting up.
+        while (child === undefined) {
+          if (Date.now() - started > 30_000) throw new Error("the parent never started wrangler");
+          const { stdout } = await exec("pgrep", ["-P", String(parent.pid)]).catch(() => ({ stdout: "" }));
+          child = stdout.split(/\s+/).filter(Boolean).map(Number)[0];
+        }
+        const killedAt = Date.now();
+        parent.kill("SIGKILL");
+        let living: number[] = [child];
+        while (Date.now() - killedAt < 2500) {
+          // wrangler leads its own process group: every process in it (wrangler, esbuild).
+          const { stdout } = await exec("pgrep", ["-g", String(child)]).catch(() => ({ stdout: "" }));
+          living = [];
+          for (const p of [child, ...stdout.split(/\s+/).filter(Boolean).map(Number)])
+            if (!living.includes(p) && (await alive(p))) living.push(p);
+          if (living.length === 0) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        leftovers.push(...living);
+        if (living.length > 0)
+          console.log(
+            (
+              await exec("ps", ["-o", "pid,ppid,pgid,stat,etime,args", "-p", living.join(",")]).catch(
+                (e) => e,
+              )
+            ).stdout,
+          );
+        expect(living).toEqual([]);
+        console.log(
+          `round ${round}: killed ${killedAt - started} ms after the parent started; group gone after ${Date.now() - killedAt} ms`,
+        );
+      }
+    } finally {
+      for (const p of leftovers)
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {}
+      hanging.closeAllConnections();
+      await new Promise((r) => hanging.close(r));
+    }
+  }, 120_000);
 });

@@ -13,7 +13,7 @@
 //     `versionBefore` exactly the version the API says is live.
 // The success rate is printed, never asserted (it depends on luck; the safety properties do not).
 //
-// Bounded by default (3 fault runs + 1 kill run). The full form of the issue (100 fault runs, 30 kill
+// Bounded by default (3 fault runs + 2 kill runs). The full form of the issue (100 fault runs, 30 kill
 // runs) — expect roughly an hour on 2 cores:
 //   cd apps/lego && LEGO_RELIABILITY_RUNS=100 pnpm vitest run test/e2e/reliability.test.ts
 // LEGO_RELIABILITY_KILLS=N overrides the kill runs (with LEGO_RELIABILITY_RUNS: 30% of them, at least 2),
@@ -35,11 +35,11 @@ const ENV = "staging";
 const DB_NAME = "data-service-db-staging";
 
 const RUNS = Number(process.env.LEGO_RELIABILITY_RUNS ?? 3);
-// The bounded (CI) form makes one kill run: a rare orphan race is still open (see the closing note of
-// issue 13: wrangler spawned a moment before its watchdog); the full form runs 30% of RUNS.
+// The bounded (CI) form makes two kill runs (wrangler now dies with lego from its own preload, with no
+// window between the spawn and the watch); the full form runs 30% of RUNS.
 const KILLS = Number(
   process.env.LEGO_RELIABILITY_KILLS ??
-    (process.env.LEGO_RELIABILITY_RUNS ? Math.max(2, Math.round(RUNS * 0.3)) : 1),
+    (process.env.LEGO_RELIABILITY_RUNS ? Math.max(2, Math.round(RUNS * 0.3)) : 2),
 );
 const SEED = Number(process.env.LEGO_RELIABILITY_SEED ?? 1);
 
@@ -230,8 +230,6 @@ describe("reliability: the example portfolio under faults and kill -9", () => {
       args.set(Number(m[1]), m[5] ?? "");
       about.set(Number(m[1]), `ppid ${m[2]}, pgid ${m[3]}, age ${m[4]} s`);
     }
-    const watchdogOf = (pgid: string | undefined) =>
-      [...args.values()].some((a) => a.includes("lego-wrangler-watchdog") && a.endsWith(` ${pgid}`));
     const ours = (pid: number) => {
       for (let p = pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++)
         if (p === process.pid) return true;
@@ -251,9 +249,9 @@ describe("reliability: the example portfolio under faults and kill -9", () => {
       }
       if (!related) continue;
       const info = about.get(pid) ?? "";
-      const watchdog = watchdogOf(/pgid (\d+)/.exec(info)?.[1]) ? "a watchdog" : "no watchdog";
+      const preload = cmd.includes("die-with-lego.cjs") ? "with the preload" : "no preload";
       found.push(
-        `${pid} (${info}, ${watchdog}): ${cmd.replace(/^.*?wrangler[^ ]*\/bin\/wrangler\.js/, "wrangler")}`,
+        `${pid} (${info}, ${preload}): ${cmd.replace(/^.*?--require \S+ /, "").replace(/^.*?wrangler[^ ]*\/bin\/wrangler\.js/, "wrangler")}`,
       );
     }
     return found;

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -60,8 +59,10 @@ export interface WranglerRunnerOptions {
   relay?: boolean | Omit<ApiRelayOptions, "target"> | undefined;
   /**
    * Children die with Lego (default true, except on Windows): wrangler runs in its own process group
-   * watched by a tiny `sh` that kills the group when its stdin pipe from Lego closes, which is when Lego
-   * exits however it exits (SIGKILL included), so neither wrangler nor its esbuild outlive it.
+   * with a preload (`node --require`) that holds a pipe from Lego, created before wrangler is spawned;
+   * when Lego exits however it exits (SIGKILL included) the pipe reads end-of-file and the preload kills
+   * wrangler's group, so neither wrangler nor its esbuild outlive it. No window: a Lego killed right
+   * after the spawn, before wrangler has even started, leaves a pipe already at end-of-file.
    */
   watchdog?: boolean | undefined;
 }
@@ -428,32 +429,44 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     const { execa } = await loadExeca();
     const started = Date.now();
     try {
-      const subprocess = execa(nodePath, ["--no-warnings", wranglerBin, ...args], {
+      const stdinOption = runOptions.stdin !== undefined ? ("pipe" as const) : ("ignore" as const);
+      const nodeArgs = useWatchdog
+        ? ["--no-warnings", "--require", await ensureDieWithLego(dir), wranglerBin, ...args]
+        : ["--no-warnings", wranglerBin, ...args];
+      const subprocess = execa(nodePath, nodeArgs, {
         cwd,
-        env,
+        env: useWatchdog
+          ? { ...env, LEGO_DIE_WITH_PARENT_FD: "3", LEGO_DIE_WITH_PARENT_PID: String(process.pid) }
+          : env,
         extendEnv: false,
         reject: false,
-        ...(runOptions.stdin !== undefined ? { input: runOptions.stdin } : { stdin: "ignore" as const }),
+        ...(runOptions.stdin !== undefined
+          ? { input: runOptions.stdin }
+          : useWatchdog
+            ? {}
+            : { stdin: "ignore" as const }),
         ...(signal ? { cancelSignal: signal } : {}),
         forceKillAfterDelay: 3000,
         timeout: options.timeoutMs ?? 10 * 60_000,
         stripFinalNewline: false,
         maxBuffer: 64 * 1024 * 1024,
-        // Its own process group, so the watchdog (and a cancel) can end wrangler and esbuild together.
-        ...(useWatchdog ? { detached: true } : {}),
+        // Its own process group, so the preload (and a cancel) can end wrangler and esbuild together;
+        // fd 3 is the pipe whose end-of-file tells wrangler's preload that Lego is gone.
+        ...(useWatchdog ? { detached: true, stdio: [stdinOption, "pipe", "pipe", "pipe"] as const } : {}),
       });
       const pid = subprocess.pid;
-      const watchdog = useWatchdog ? startWatchdog(pid) : undefined;
       if (pid !== undefined) running.add(pid);
       let ended: Awaited<typeof subprocess> | undefined;
       try {
         ended = await subprocess;
       } finally {
         if (pid !== undefined) running.delete(pid);
-        watchdog?.stop(
-          pid,
-          ended === undefined || Boolean(ended.signal) || ended.isCanceled || ended.timedOut,
-        );
+        // After a cancel or a timeout, esbuild may outlive wrangler: end the whole group.
+        if (
+          useWatchdog &&
+          (ended === undefined || Boolean(ended.signal) || ended.isCanceled || ended.timedOut)
+        )
+          killGroup(pid);
       }
       const result = ended;
       const durationMs = Date.now() - started;
@@ -743,40 +756,76 @@ function killGroup(pid: number | undefined): void {
 }
 
 /**
- * The watchdog of one wrangler: `sh` blocked reading a pipe from Lego. The pipe closes when Lego exits
- * (the kernel closes its end, even on SIGKILL); `read` returns and the shell kills wrangler's process
- * group. In its own session, so a signal to Lego's group does not take it down first. When wrangler ends
- * normally Lego kills the watchdog instead, without touching the group.
+ * The preload of every wrangler Lego starts (`node --require`): fd 3 is a pipe from Lego that Lego never
+ * writes nor closes. End-of-file (or an error) on it means Lego is gone, however it ended (the kernel
+ * closes Lego's end even on SIGKILL): the preload kills wrangler's process group (wrangler and its
+ * esbuild). The handle is unref'd, so it never keeps wrangler alive, and the variable that names the fd is
+ * removed, so Node processes wrangler starts do not read a descriptor that is not theirs. The pipe is read
+ * once the event loop turns (after wrangler's code has loaded); until then, and after, a worker thread
+ * checks every 200 ms that the parent is still Lego; a Lego already gone when the preload runs is seen at
+ * once from the parent pid. Plain CommonJS,
+ * written into the runner's state folder: nothing to ship beside the bundle.
  */
-function startWatchdog(
-  pid: number | undefined,
-): { stop(pid: number | undefined, killGroupToo: boolean): void } | undefined {
-  if (pid === undefined) return undefined;
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      "/bin/sh",
-      ["-c", 'read _ ; kill -KILL -"$1" 2>/dev/null', "lego-wrangler-watchdog", String(pid)],
-      {
-        stdio: ["pipe", "ignore", "ignore"],
-        detached: true,
-      },
-    );
-  } catch {
-    return undefined;
-  }
-  child.on("error", () => {});
-  child.stdin?.on("error", () => {});
-  // Neither keeps Lego's event loop alive: the wrangler child does, as long as it runs.
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  return {
-    stop(wranglerPid, killGroupToo) {
-      // After a cancel or a timeout, esbuild may outlive wrangler: end the whole group.
-      if (killGroupToo) killGroup(wranglerPid);
-      child.kill("SIGKILL");
-    },
+const DIE_WITH_LEGO_SOURCE = `"use strict";
+(() => {
+  const fd = Number(process.env.LEGO_DIE_WITH_PARENT_FD);
+  const parent = Number(process.env.LEGO_DIE_WITH_PARENT_PID);
+  delete process.env.LEGO_DIE_WITH_PARENT_FD;
+  delete process.env.LEGO_DIE_WITH_PARENT_PID;
+  if (!Number.isInteger(fd) || fd < 3) return;
+  const die = () => {
+    try { process.kill(-process.pid, "SIGKILL"); } catch {}
+    try { process.kill(process.pid, "SIGKILL"); } catch {}
   };
+  if (parent > 0 && process.ppid !== parent) {
+    // Lego died before wrangler started: now, not after wrangler's code has loaded. A zombie is dead.
+    let alive = true;
+    try {
+      process.kill(parent, 0);
+      alive = !/^\\d+ \\(.*\\) Z/.test(require("node:fs").readFileSync("/proc/" + parent + "/stat", "utf8"));
+    } catch (error) {
+      alive = error.code === "EPERM" || error.code === "ENOENT";
+    }
+    if (!alive) die();
+    // Started through a wrapper (a nodePath that runs Node itself): fd 3 is not Lego's pipe.
+    return;
+  }
+  let pipe;
+  try {
+    if (!require("node:fs").fstatSync(fd).isSocket() && !require("node:fs").fstatSync(fd).isFIFO()) return;
+    pipe = new (require("node:net").Socket)({ fd, readable: true, writable: false });
+  } catch {
+    return;
+  }
+  pipe.on("end", die);
+  pipe.on("error", die);
+  pipe.on("close", die);
+  pipe.resume();
+  pipe.unref();
+  // The pipe is read when the event loop turns, and wrangler first loads its code synchronously (a
+  // second or more on a busy machine): a thread of its own watches the parent pid meanwhile and after.
+  try {
+    const watcher = new (require("node:worker_threads").Worker)(
+      "setInterval(() => { if (process.ppid !== " + parent + ") { try { process.kill(-process.pid, 'SIGKILL'); } catch {} process.kill(process.pid, 'SIGKILL'); } }, 200);",
+      { eval: true, stdout: false, stderr: false, env: {}, resourceLimits: { maxOldGenerationSizeMb: 8 } },
+    );
+    watcher.on("error", () => {});
+    watcher.unref();
+  } catch {}
+})();
+`;
+
+const dieWithLegoFiles = new Map<string, Promise<string>>();
+/** Writes the preload once per state folder; its path. */
+function ensureDieWithLego(dir: string): Promise<string> {
+  const path = join(dir, "die-with-lego.cjs");
+  let file = dieWithLegoFiles.get(dir);
+  if (!file || !existsSync(path)) {
+    file = writeFile(path, DIE_WITH_LEGO_SOURCE, { mode: 0o600 }).then(() => path);
+    file.catch(() => dieWithLegoFiles.delete(dir));
+    dieWithLegoFiles.set(dir, file);
+  }
+  return file;
 }
 
 /**
