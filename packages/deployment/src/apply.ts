@@ -14,6 +14,7 @@ import {
   toLegoError,
   UsageError,
 } from "@lego/core";
+import { deployCanary } from "./canary.ts";
 import type { HttpClient } from "./http.ts";
 import type { DeploymentPlan, PlannedService, StepName, ValidationLevel } from "./plan.ts";
 import { type RunReport, type ServiceRunReport, serviceStatus, writeRunReport } from "./report.ts";
@@ -303,6 +304,34 @@ async function deployOne(
         };
       });
     }
+    const strategy = plan.options.strategy;
+    if (strategy?.kind === "canary" && point && point.versions.length > 0 && service.primaryHostname) {
+      // Tests before any traffic, then traffic step by step (canary.ts); it restores the old version itself.
+      out.url = urlForHostname(ctx.target.workersUrlPattern, service.primaryHostname);
+      await deployCanary({
+        plan,
+        service,
+        ctx,
+        options: strategy,
+        clock,
+        point,
+        out,
+        step,
+        audit,
+        url: out.url,
+      });
+      out.ok = true;
+      out.status = "ok";
+      ctx.onProgress?.({ type: "service", service: service.service, status: "ok", url: out.url });
+      await audit("deploy.finished", {
+        result: "ok",
+        versionBefore: out.versionBefore,
+        versionAfter: out.versionAfter,
+        durationMs: clock.now() - serviceStarted,
+        details: { url: out.url, strategy: out.canary?.strategy, liveVersion: out.liveVersion },
+      });
+      return out;
+    }
     const before = new Set(point?.versions.map((v) => v.versionId) ?? []);
     // What the pipeline needs of a deploy: the version (as wrangler said, or as read back) and targets.
     type Deployed = { versionId: string | undefined; targets: string[] };
@@ -426,7 +455,8 @@ async function deployOne(
           message: (error as Error).message,
           hint: "The new version did not pass its checks.",
         };
-    let result: "failed" | "rolled-back" = "failed";
+    // A canary that moved traffic put the old version back itself (out.rolledBack).
+    let result: "failed" | "rolled-back" = out.rolledBack ? "rolled-back" : "failed";
     // What answers once this service is done: the new version, unless rolled back (or never deployed).
     let liveVersion = deployed ? (out.versionAfter ?? null) : (out.versionBefore ?? null);
     if (deployed && plan.options.rollback && point?.versions[0]) {

@@ -26,6 +26,14 @@ export const DeploymentErrorCode = [
   "ERR_ROLLBACK_NO_PREVIOUS",
   /** The rolled-back version did not answer its health check (exit 1). */
   "ERR_ROLLBACK_UNVERIFIED",
+  /** Canary: the new version failed its pre-traffic tests (through the override header); no traffic moved (exit 1). */
+  "ERR_CANARY_TESTS_FAILED",
+  /** Canary: the new version did worse than the old one during a bake; 100% is back on the old one (exit 1). */
+  "ERR_CANARY_ROLLED_BACK",
+  /** Canary: the traffic split the API reports is not the one asked for (exit 1). */
+  "ERR_CANARY_TRAFFIC",
+  /** A bad `--steps`, `--bake` or `--strategy` value (exit 2). */
+  "ERR_BAD_FLAG",
 ] as const;
 /** One of {@link DeploymentErrorCode}. */
 export type DeploymentErrorCode = (typeof DeploymentErrorCode)[number];

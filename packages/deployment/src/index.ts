@@ -8,6 +8,27 @@ export type { DeployContext, DeployHooks, DeployProgress, MigrationOutcome } fro
 export { applyPlan, deployService, revertService, runFailure, urlForHostname } from "./apply.ts";
 export type { AuditEvent, DeploymentAuditorOptions } from "./audit.ts";
 export { DeploymentAuditor, resolveActor } from "./audit.ts";
+export type {
+  CanaryOptions,
+  CanaryPhase,
+  CanaryReport,
+  CanaryRun,
+  CanaryThresholds,
+  DeployStrategy,
+  ProbeStats,
+  TrafficShare,
+} from "./canary.ts";
+export {
+  decideCanaryStep,
+  defaultCanaryOptions,
+  defaultCanaryThresholds,
+  deployCanary,
+  parseCanarySteps,
+  parseDuration,
+  percentile,
+  probeStats,
+  versionOverrideHeader,
+} from "./canary.ts";
 export type { DryRunChange, DryRunContext, DryRunReport, DryRunService } from "./dry-run.ts";
 export { describeDryRun } from "./dry-run.ts";
 export { DeploymentErrorCode } from "./errors.ts";

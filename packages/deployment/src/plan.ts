@@ -2,6 +2,7 @@ import { UsageError } from "@lego/core";
 import type { Portfolio, PortfolioService } from "@lego/discovery";
 import { topologicalOrder } from "@lego/discovery";
 import type { ProductionTests } from "@lego/runtime";
+import type { DeployStrategy } from "./canary.ts";
 import { defaultProductionTests } from "./tester.ts";
 
 /** The validation levels of `DeploymentValidator`. */
@@ -18,7 +19,12 @@ export type StepName =
   | "wait-live"
   | "tests"
   | "rollback"
-  | "restore-db";
+  | "restore-db"
+  // The canary strategy's own steps (see canary.ts).
+  | "upload"
+  | "stage"
+  | `traffic ${number}%`
+  | `bake ${number}%`;
 
 /** What the user asked for. */
 export interface DeployOptions {
@@ -32,6 +38,13 @@ export interface DeployOptions {
   restoreDb: boolean;
   /** How long to wait for the new version to answer. */
   liveTimeoutMs: number;
+  /**
+   * How the new version reaches its traffic: `immediate` (default: `wrangler deploy`, then tests) or
+   * `canary` (tests before any traffic, then traffic step by step; see `deployCanary`).
+   */
+  strategy?: DeployStrategy | undefined;
+  /** Apply pending migrations that drop or rename during a canary (refused otherwise: exit 2). */
+  force?: boolean | undefined;
 }
 
 /** Defaults for {@link DeployOptions}. */

@@ -1,6 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { portfolioStateDir, type Redactor, readJsonFile, writeFileAtomic } from "@lego/core";
+import type { CanaryReport, ProbeStats, TrafficShare } from "./canary.ts";
 import type { TestReport } from "./tester.ts";
 
 /** One step of a service's pipeline, as it appears in the timeline. */
@@ -43,6 +44,8 @@ export interface ServiceRunReport {
   rolledBack?: boolean;
   /** The database was restored to its pre-migration backup (`--restore-db`). */
   databaseRestored?: boolean;
+  /** `--strategy canary`: each step (traffic shares read back, metrics, decision). */
+  canary?: CanaryReport;
   error?: { code: string; message: string; hint?: string; exitCode?: number };
 }
 
@@ -131,6 +134,7 @@ export function renderReportMarkdown(report: RunReport): string {
       lines.push(
         `| ${step.name} | ${step.status} | ${ms(step.durationMs)} | ${(step.message ?? "").replaceAll("|", "\\|")} |`,
       );
+    if (s.canary) lines.push("", ...canaryMarkdown(s.canary));
     if (s.tests) {
       lines.push("", "| check | result | note |", "| --- | --- | --- |");
       for (const c of s.tests.checks)
@@ -139,6 +143,47 @@ export function renderReportMarkdown(report: RunReport): string {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+const share = (t: TrafficShare, c: CanaryReport) =>
+  t
+    .map(
+      (v) =>
+        `${v.versionId === c.newVersion ? "new" : v.versionId === c.oldVersion ? "old" : short(v.versionId)} ${v.percentage}%`,
+    )
+    .join(", ");
+const rate = (r: number) => `${(r * 100).toFixed(1)}%`;
+
+/** The canary's steps as a Markdown table. */
+function canaryMarkdown(c: CanaryReport): string[] {
+  const lines = [
+    `**${c.strategy}** ${c.steps.join("% → ")}%, bake ${ms(c.bakeMs)}: old ${c.oldVersion} → new ${c.newVersion ?? "none"}${c.outcome ? `: ${c.outcome}` : ""}${c.reason ? ` (${c.reason})` : ""}`,
+    "",
+    "| step | traffic (read back) | new: errors, p95 | old: errors, p95 | decision | why |",
+    "| --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const p of c.phases) {
+    const m = p.metrics;
+    lines.push(
+      `| ${p.kind === "pre-traffic" ? "pre-traffic tests" : `${p.percent}%`} | ${share(p.traffic, c)} | ${m ? `${rate(m.new.errorRate)}, ${m.new.p95Ms} ms (${m.new.requests})` : ""} | ${m ? `${rate(m.old.errorRate)}, ${m.old.p95Ms} ms (${m.old.requests})` : ""} | ${p.decision} | ${p.reason.replaceAll("|", "\\|")} |`,
+    );
+  }
+  return lines;
+}
+
+/** The canary's steps as an HTML timeline: one row per step with its shares, metrics and decision. */
+function canaryHtml(c: CanaryReport): string {
+  const rows = c.phases
+    .map((p) => {
+      const m = p.metrics;
+      const cell = (s: ProbeStats | undefined) =>
+        s ? `${rate(s.errorRate)} · p95 ${s.p95Ms} ms <small>(${s.requests})</small>` : "";
+      return `<tr data-canary-step="${p.kind === "pre-traffic" ? "pre-traffic" : p.percent}" data-decision="${p.decision}" class="${p.decision === "rollback" ? "fail" : ""}"><td>${esc(p.startedAt.slice(11, 19))}</td><td>${p.kind === "pre-traffic" ? "pre-traffic tests" : `${p.percent}%`}</td><td><span class="split"><span class="new" style="width:${(p.traffic.find((v) => v.versionId === c.newVersion)?.percentage ?? 0).toFixed(1)}%"></span></span> ${esc(share(p.traffic, c))}</td><td>${cell(m?.new)}</td><td>${cell(m?.old)}</td><td><strong>${esc(p.decision)}</strong></td><td>${esc(p.reason)}</td></tr>`;
+    })
+    .join("");
+  return `<div class="canary" data-strategy="${esc(c.strategy)}" data-outcome="${esc(c.outcome ?? "")}"><h3>${esc(c.strategy)}: ${esc(c.steps.join("% → "))}% · bake ${ms(c.bakeMs)}${c.outcome ? ` · ${esc(c.outcome)}` : ""}</h3>
+<p class="muted">old ${esc(c.oldVersion)} → new ${esc(c.newVersion ?? "none")} · thresholds: errors +${(c.thresholds.maxErrorRateIncrease * 100).toFixed(1)} points, p95 × ${c.thresholds.maxLatencyRatio} + ${c.thresholds.latencySlackMs} ms, ≥ ${c.thresholds.minRequests} probes${c.reason ? ` · <strong>${esc(c.reason)}</strong>` : ""}</p>
+<table class="canary-steps"><thead><tr><th>at</th><th>step</th><th>traffic (read back)</th><th>new version</th><th>old version</th><th>decision</th><th>why</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The table at the top of the HTML report: one row per service, with its status, versions and why. */
@@ -191,6 +236,7 @@ ${s.skipReason ? `<p class="muted">skipped: ${esc(s.skipReason)}</p>` : ""}
 <p>${s.url ? `<a href="${esc(s.url)}">${esc(s.url)}</a> · ` : ""}version ${esc(s.versionBefore ?? "none")} → ${esc(s.versionAfter ?? "none")}${s.rolledBack ? " · <strong>rolled back</strong>" : ""}</p>
 ${s.error ? `<p class="error">${esc(s.error.code)}: ${esc(s.error.message)}${s.error.hint ? `<br><em>${esc(s.error.hint)}</em>` : ""}</p>` : ""}
 <div class="timeline">${bars}</div>
+${s.canary ? canaryHtml(s.canary) : ""}
 ${checks}
 </section>`;
     })
@@ -210,6 +256,7 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;margin-bottom:.2rem}small,.muted{color:#
 table{border-collapse:collapse;margin-top:.6rem;width:100%}td,th{border-bottom:1px solid #eee;padding:.25rem .4rem;text-align:left}
 tr.fail td{color:#d70015}
 .badge{display:inline-block;font-size:.7em;text-transform:uppercase;letter-spacing:.05em;padding:.15em .5em;border-radius:4px;color:#fff;vertical-align:middle}.badge.pass{background:#248a3d}.badge.fail{background:#d70015}.badge.warn{background:#c93400}.badge.skip{background:#8e8e93}
+.split{display:inline-block;width:5rem;height:8px;background:#8e8e93;border-radius:2px;vertical-align:middle}.split .new{display:block;height:8px;background:#0a84ff;border-radius:2px}
 .service.skipped{border-color:#c7c7cc}table.summary td:nth-child(4){font-family:ui-monospace,monospace;font-size:.85em}
 </style></head>
 <body>

@@ -23,18 +23,27 @@ export interface DeployHooksContext {
 export async function createDeployHooks(plan: DeploymentPlan, c: DeployHooksContext): Promise<DeployHooks> {
   const [{ DeploymentValidator, validationError }, { createDeployMigrationHook, fromCloudflare }] =
     await Promise.all([import("@lego/discovery"), import("@lego/database")]);
-  const migrate = createDeployMigrationHook(c.portfolio, {
-    root: c.portfolio.root,
-    ...fromCloudflare({ client: c.cloud.client, wrangler: c.cloud.wrangler }),
-    logger: c.logger,
-    prompter: c.prompter,
-    clock: c.clock,
-    runId: c.journal.runId,
-    journal: c.journal,
-    audit: c.audit,
-    target: c.cloud.target.kind,
-    signal: c.signal,
-  });
+  const migrate = createDeployMigrationHook(
+    c.portfolio,
+    {
+      root: c.portfolio.root,
+      ...fromCloudflare({ client: c.cloud.client, wrangler: c.cloud.wrangler }),
+      logger: c.logger,
+      prompter: c.prompter,
+      clock: c.clock,
+      runId: c.journal.runId,
+      journal: c.journal,
+      audit: c.audit,
+      target: c.cloud.target.kind,
+      signal: c.signal,
+    },
+    {
+      // While a canary runs, old and new versions serve from one database: only expand, never contract.
+      ...(plan.options.strategy?.kind === "canary" && !plan.options.force
+        ? { refuseBreaking: "during a canary deploy (both versions serve from this database)" }
+        : {}),
+    },
+  );
   const validator = new DeploymentValidator({
     client: c.cloud.client,
     wrangler: c.cloud.wrangler,
