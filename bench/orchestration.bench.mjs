@@ -143,6 +143,22 @@ const waves = () => {
   }
 };
 
+// Mean duration of each step over the services of lego's last run (from its --json report), e.g.
+// "build 1.2 s, deploy 2.9 s" (from report.json): where the time goes beyond the wrangler deploy the loop also runs.
+const stepBreakdown = () => {
+  try {
+    const path = JSON.parse(lastLegoOutput).data?.report?.json;
+    const services = path ? (JSON.parse(readFileSync(path, "utf8")).services ?? []) : [];
+    const sums = new Map();
+    for (const s of services) {
+      for (const step of s.steps ?? []) sums.set(step.name, (sums.get(step.name) ?? 0) + step.durationMs);
+    }
+    if (sums.size === 0) return undefined;
+    return [...sums].map(([name, ms]) => `${name} ${(ms / services.length / 1000).toFixed(2)} s`).join(", ");
+  } catch {
+    return undefined;
+  }
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cores = availableParallelism();
 
@@ -179,6 +195,8 @@ async function condition(label, target, latencyFree) {
   );
   const w8 = waves();
   if (w8) console.log(`    lego's waves (services per wave): ${w8}`);
+  const where = stepBreakdown();
+  if (where) console.log(`    where a service's time goes in lego's last run (mean per service): ${where}`);
   return { loop: samples.loop, lego: samples.lego, ratio };
 }
 
