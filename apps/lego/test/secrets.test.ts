@@ -119,9 +119,15 @@ describe("lego token", () => {
 
 describe("lego secrets", () => {
   it("push generates, persists and uploads the missing required secrets; list and diff show names only", async () => {
+    // Missing declared secrets are drift: exit 4, the diff in error.details, the command that sets them.
     const before = await run(["secrets", "diff", "api", "--json"], { env, cwd: root });
-    expect(before.exitCode).toBe(0);
-    expect(oneJson(before.stdout).data).toMatchObject({ service: "api", missing: 3 });
+    expect(before.exitCode).toBe(4);
+    const drift = oneJson(before.stdout).error;
+    expect(drift.code).toBe("ERR_SECRETS_DRIFT");
+    expect(drift.details).toMatchObject({ service: "api", missing: 3 });
+    expect(drift.message).toContain("API_KEY");
+    expect(drift.hint).toContain("lego secrets push api --env");
+    expect(before.stderr).not.toMatch(/\n\s+at /);
 
     const push = await run(["secrets", "push", "api", "--env", "staging", "--persist", "--json"], {
       env,
@@ -145,6 +151,7 @@ describe("lego secrets", () => {
       { name: "JWT_SECRET", required: true, set: true, persisted: true },
     ]);
     const after = await run(["secrets", "diff", "api", "--env", "staging", "--json"], { env, cwd: root });
+    expect(after.exitCode).toBe(0);
     expect(oneJson(after.stdout).data.missing).toBe(0);
 
     const leaks = [

@@ -123,9 +123,16 @@ function planService(service: PortfolioService, options: DeployOptions): Planned
   if (!env) {
     throw new UsageError({
       code: "ERR_DEPLOY_UNKNOWN_ENVIRONMENT",
-      message: `Service ${service.name} has no environment "${options.environment}"`,
-      hint: `Its environments: ${service.environmentNames.join(", ") || "none"}. Declare it in ${service.domainConfigFile ?? service.wranglerConfigFile}.`,
-      details: { service: service.name, environment: options.environment },
+      message: `Service ${service.name} has no environment "${options.environment}": ${service.domainConfigFile ? `${service.domainConfigFile} has no ${service.name}.domains.${options.environment}` : `${service.wranglerConfigFile} has no env.${options.environment}`}`,
+      hint: `Its environments: ${service.environmentNames.join(", ") || "none"}. Declare it in ${service.domainConfigFile ?? service.wranglerConfigFile}, or pass --env ${service.environmentNames[0] ?? "<environment>"}.`,
+      details: {
+        service: service.name,
+        environment: options.environment,
+        file: service.domainConfigFile ?? service.wranglerConfigFile,
+        key: service.domainConfigFile
+          ? `${service.name}.domains.${options.environment}`
+          : `env.${options.environment}`,
+      },
     });
   }
   if (env.wranglerEnv === undefined) {

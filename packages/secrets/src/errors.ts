@@ -39,6 +39,8 @@ export const SecretsErrorCode = [
   "ERR_NOTHING_TO_KEEP",
   /** `rotate` of a secret the service neither declares, has set, nor keeps in the vault (exit 2). */
   "ERR_SECRET_UNDECLARED",
+  /** `lego secrets diff`: declared secrets are missing from the cloud (exit 4, drift); details carry the diff. */
+  "ERR_SECRETS_DRIFT",
 ] as const;
 /** One of {@link SecretsErrorCode}. */
 export type SecretsErrorCode = (typeof SecretsErrorCode)[number];

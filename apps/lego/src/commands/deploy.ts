@@ -125,6 +125,11 @@ export const deployCommand = defineCommand({
       });
     }
     const environment = args.env ?? picked.environment ?? "production";
+    const environmentFrom = args.env ? "--env" : picked.environment ? "the hostname given" : "the default";
+    // Which environment runs, every time, before anything changes (stderr; also in --json).
+    ctx.ui.info(
+      `Environment: ${environment} (${environmentFrom === "the default" ? "the default: no --env given" : `from ${environmentFrom}`})`,
+    );
     const liveTimeoutS = parseIntegerFlag(args.liveTimeout, "--live-timeout", { min: 1, max: 3600 }) ?? 30;
     if (args.parallel === false && args.concurrency !== undefined)
       throw new UsageError({
@@ -157,6 +162,7 @@ export const deployCommand = defineCommand({
         });
         return {
           dryRun: true as const,
+          environmentFrom,
           target: cloud.target.kind,
           waves,
           concurrency: concurrency ?? orchestration.defaultConcurrency(cloud.target.kind),
@@ -205,7 +211,7 @@ export const deployCommand = defineCommand({
         run: summarize(report, portfolio.root, serviceStatus),
       });
       if (failure) throw failure;
-      return { dryRun: false as const, ...summarize(report, portfolio.root, serviceStatus) };
+      return { dryRun: false as const, environmentFrom, ...summarize(report, portfolio.root, serviceStatus) };
     } finally {
       await cloud.dispose();
     }

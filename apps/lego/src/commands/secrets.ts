@@ -478,7 +478,8 @@ export interface SecretsDiffResult {
 export const secretsDiffCommand = defineCommand({
   meta: {
     name: "diff",
-    description: "Show which required secrets each environment lacks (read from the API)",
+    description:
+      "Show which required secrets each environment lacks (read from the API); exit 4 (drift) when any is missing",
     examples: ["lego secrets diff api", "lego secrets diff api --env production --json"],
   },
   args: serviceArgs,
@@ -488,7 +489,26 @@ export const secretsDiffCommand = defineCommand({
     const scopes: SecretsScope[] = secretsScopesFor(located.service, located.env ? [located.env] : []);
     const { reader } = await connect(ctx);
     const diffs = await new EnhancedSecretManager({ reader }).diff(scopes);
-    return { service: located.service.name, diffs, missing: diffs.reduce((n, d) => n + d.missing.length, 0) };
+    const result = {
+      service: located.service.name,
+      diffs,
+      missing: diffs.reduce((n, d) => n + d.missing.length, 0),
+    };
+    // Drift (exit 4, DESIGN.md's exit codes): declared secrets the cloud does not have. Scripts and CI
+    // branch on the exit code; --json carries the whole diff in error.details.
+    if (result.missing > 0) {
+      const { LegoError, ExitCode } = await import("@lego/core");
+      const lacking = diffs.filter((d) => d.missing.length > 0);
+      throw new LegoError({
+        code: "ERR_SECRETS_DRIFT",
+        message: `${result.service} lacks ${result.missing} declared secret${result.missing === 1 ? "" : "s"} in the cloud: ${lacking.map((d) => `${d.env} (script ${d.scriptName}${d.scriptExists ? "" : ", not deployed"}): ${d.missing.join(", ")}`).join("; ")}`,
+        hint: `Set them with: ${lacking.map((d) => `lego secrets push ${result.service} --env ${d.env}`).join("; ")}`,
+        kind: "user",
+        exitCode: ExitCode.Conflict,
+        details: result,
+      });
+    }
+    return result;
   },
   human(result, ui) {
     for (const d of result.diffs) {
@@ -496,15 +516,6 @@ export const secretsDiffCommand = defineCommand({
       if (d.missing.length === 0)
         ui.print(`${ui.style("green", "✓")} ${head}: all ${d.required.length} required secrets set`);
       else ui.print(`${ui.style("red", "✗")} ${head}: missing ${d.missing.join(", ")}`);
-    }
-    if (result.missing > 0) {
-      const envs = result.diffs.filter((d) => d.missing.length > 0).map((d) => d.env);
-      ui.print(
-        ui.style(
-          "dim",
-          `Set them with: ${envs.map((e) => `lego secrets push ${result.service} --env ${e}`).join("; ")}`,
-        ),
-      );
     }
   },
 });

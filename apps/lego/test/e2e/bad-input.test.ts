@@ -688,6 +688,26 @@ const cli: Array<[string, string[], (string | RegExp)?]> = [
   ["discover nosuch", ["discover", "nosuch"]],
   ["runs show nosuch", ["runs", "show", "nosuch"]],
 ];
+// An environment no service of the portfolio has: refused before the cloud (the suite's target has no
+// token, so reaching it would be exit 3), naming the domain config and the key.
+cases.push(
+  {
+    name: "cli: deploy --env qa, an environment of no service, --dry-run",
+    kind: "cli",
+    args: ["deploy", "website", "--env", "qa", "--dry-run"],
+    code: "ERR_DEPLOY_UNKNOWN_ENVIRONMENT",
+    file: D(),
+    key: "website.domains.qa",
+    says: /--env staging/,
+  },
+  {
+    name: "cli: deploy --all --env qa",
+    kind: "cli",
+    args: ["deploy", "--all", "--env", "qa", "--no-tests"],
+    code: "ERR_DEPLOY_UNKNOWN_ENVIRONMENT",
+    says: /services\/[a-z-]+\/src\/config\/domains\.ts has no [a-z-]+\.domains\.qa/,
+  },
+);
 for (const [what, args, code] of cli) {
   const hasRoot = args.includes("--root");
   cases.push({
@@ -975,6 +995,42 @@ describe("bad input against the local cloud changes nothing there", () => {
       await rm(cloudHome, { recursive: true, force: true });
     }
   });
+
+  it("deploy without --env says which environment runs before anything, and --json names it", async () => {
+    const dir = join(base, "default-env");
+    await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
+    const before = await cloudState();
+    const dry = await runBuilt(["deploy", "website", "--dry-run", "--root", dir, "--json"], {
+      ...SCRIPT,
+      env: env(),
+      timeout: 120_000,
+    });
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stderr.split("\n")[0]).toBe("Environment: production (the default: no --env given)");
+    expect(JSON.parse(dry.stdout).data).toMatchObject({
+      environment: "production",
+      environmentFrom: "the default",
+    });
+    const named = await runBuilt(
+      ["deploy", "website", "--env", "staging", "--dry-run", "--root", dir, "--json"],
+      {
+        ...SCRIPT,
+        env: env(),
+        timeout: 120_000,
+      },
+    );
+    expect(named.stderr).toContain("Environment: staging (from --env)");
+    expect(JSON.parse(named.stdout).data).toMatchObject({ environment: "staging", environmentFrom: "--env" });
+    // A real deploy without a terminal stops at the production question, after the line.
+    const real = await runBuilt(["deploy", "website", "--root", dir, "--json"], {
+      ...SCRIPT,
+      env: env(),
+      timeout: 120_000,
+    });
+    expect(real.exitCode).toBe(2);
+    expect(real.stderr.split("\n")[0]).toBe("Environment: production (the default: no --env given)");
+    expect(await cloudState()).toEqual(before);
+  }, 240_000);
 
   it.each(cloudCases.map((c) => [c.name, c] as const))(
     "%s",

@@ -150,7 +150,8 @@ describe("secrets on the local cloud (built CLI, real wrangler, workerd)", () =>
     // Nothing was deployed; the secret goes to the Worker before its first deploy (wrangler itself
     // refuses to deploy while a `secrets.required` name is unset).
     const diff = await lego(["secrets", "diff", "secret-echo", "--env", "staging", "--root", root, "--json"]);
-    expect(JSON.parse(diff.stdout).data.diffs[0]).toMatchObject({
+    expect(diff.exitCode).toBe(4);
+    expect(JSON.parse(diff.stdout).error.details.diffs[0]).toMatchObject({
       scriptExists: false,
       missing: ["MY_SECRET"],
     });
