@@ -382,6 +382,11 @@ async function deployOne(
         http: ctx.http,
         clock: ctx.clock,
         signal: ctx.signal,
+        // A 5xx while the API deploys only the new version is the new version failing: fail fast.
+        servesOnlyExpectedVersion: async () => {
+          const point = await rollbacks.createRollbackPoint(service.scriptName);
+          return point?.versions.length === 1 && point.versions[0]?.versionId === result.versionId;
+        },
       });
       return {
         value: live,

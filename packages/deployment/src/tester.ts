@@ -349,6 +349,12 @@ export interface WaitUntilLiveOptions {
   expectVersion?: string;
   /** Give up after this long. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * Asked once, at the first 5xx whose body names no version: does the API's deployment serve only the
+   * expected version? When it does, 5xx answers are the new version failing (ended early as below),
+   * not a rollout still in progress.
+   */
+  servesOnlyExpectedVersion?: () => Promise<boolean>;
   http?: HttpClient;
   clock?: Clock;
   signal?: AbortSignal;
@@ -373,8 +379,9 @@ const FAILING_FOR_MS = 2_000;
 /**
  * Polls the health check with backoff (100 ms, growing 1.5x to 2 s) until the new version answers,
  * instead of a fixed sleep. Throws `ERR_NOT_LIVE` with the last observation on timeout, or sooner
- * when the new version itself (its id in the health body) keeps failing the check: 5 answers in a row
- * over at least 2 s. An old version still answering (a rollout in progress) never ends it early.
+ * when the new version itself (its id in the health body, or 5xx answers while the API says only it is
+ * deployed: `servesOnlyExpectedVersion`) keeps failing the check: 5 answers in a row over at least 2 s.
+ * An old version still answering (a rollout in progress) never ends it early.
  */
 export async function waitUntilLive(
   options: WaitUntilLiveOptions,
@@ -389,6 +396,7 @@ export async function waitUntilLive(
   let attempts = 0;
   let last = "no answer yet";
   let failing: { since: number; answers: number } | undefined;
+  let serving: boolean | undefined;
   for (;;) {
     attempts++;
     try {
@@ -401,10 +409,13 @@ export async function waitUntilLive(
         return { attempts, elapsedMs: clock.now() - started };
       }
       last = problem ?? `answered ${res.status}, still as another version than ${options.expectVersion}`;
+      const serverError = problem !== undefined && res.status >= 500;
+      if (serverError && serving === undefined && options.servesOnlyExpectedVersion)
+        serving = await options.servesOnlyExpectedVersion().catch(() => false);
       const newVersionFailing =
         problem !== undefined &&
         options.expectVersion !== undefined &&
-        res.body.includes(options.expectVersion);
+        (res.body.includes(options.expectVersion) || (serverError && serving === true));
       failing = newVersionFailing
         ? { since: failing?.since ?? clock.now(), answers: (failing?.answers ?? 0) + 1 }
         : undefined;
@@ -416,7 +427,7 @@ export async function waitUntilLive(
     if (failing && failing.answers >= FAILING_ANSWERS && clock.now() - failing.since >= FAILING_FOR_MS) {
       throw new OperationError({
         code: "ERR_NOT_LIVE",
-        message: `${url}: the new version ${options.expectVersion} answers, but failed its health check ${failing.answers} times in a row: ${last}`,
+        message: `${url}: the new version ${options.expectVersion} answers${serving ? " (the only version deployed)" : ""}, but failed its health check ${failing.answers} times in a row: ${last}`,
         hint: "Look at the Worker's logs; the health check's expectations are in the domain config's tests.health.",
         details: { url, attempts, last },
       });

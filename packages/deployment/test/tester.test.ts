@@ -153,6 +153,51 @@ describe("waitUntilLive", () => {
     healthy = true;
   });
 
+  it("a 503 naming no version fails fast once the API says only the new version is deployed", async () => {
+    const fresh = "0a2c5f3e-3333-4444-8555-966667777888";
+    const http: typeof defaultHttpClient = async () => ({
+      status: 503,
+      headers: {},
+      body: JSON.stringify({ ok: false }),
+      durationMs: 1,
+    });
+    const clock = createManualClock();
+    let asked = 0;
+    await expect(
+      waitUntilLive({
+        baseUrl: base,
+        expectVersion: fresh,
+        timeoutMs: 30_000,
+        http,
+        clock,
+        servesOnlyExpectedVersion: async () => {
+          asked++;
+          return true;
+        },
+      }),
+    ).rejects.toMatchObject({
+      code: "ERR_NOT_LIVE",
+      message: expect.stringMatching(/\(the only version deployed\), but failed its health check \d+ times/),
+    });
+    expect(asked).toBe(1);
+    expect(clock.now()).toBeLessThan(5_000);
+    // While the API still deploys another version too (a rollout), the same answers wait for the timeout.
+    const slow = createManualClock();
+    await expect(
+      waitUntilLive({
+        baseUrl: base,
+        expectVersion: fresh,
+        timeoutMs: 30_000,
+        http,
+        clock: slow,
+        servesOnlyExpectedVersion: async () => false,
+      }),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining("did not answer as the new version within 30 s"),
+    });
+    expect(slow.now()).toBeGreaterThanOrEqual(30_000);
+  });
+
   it("stops early when the new version itself keeps failing its health check", async () => {
     const fresh = "0a2c5f3e-2222-4333-8444-955556666777";
     const clock = createManualClock();
