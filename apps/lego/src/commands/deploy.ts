@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { portfolioStateDir, UsageError } from "@lego/core";
-import type { DryRunReport, RunReport, ValidationLevel } from "@lego/deployment";
+import type { DeployStrategy, DryRunReport, RunReport, ValidationLevel } from "@lego/deployment";
 import type { FailurePolicy, RunProgress } from "@lego/orchestration";
 import { parseIntegerFlag } from "../framework/args.ts";
 import { defineCommand } from "../framework/define.ts";
@@ -28,6 +28,8 @@ export const deployCommand = defineCommand({
       "lego deploy --all --env staging --dry-run   # the waves and what would change",
       "lego deploy --interactive --dry-run",
       "lego deploy api-gateway --env production --yes",
+      "lego deploy api-gateway --env staging --strategy canary --steps 10,50,100 --bake 2m",
+      "lego deploy api-gateway --env staging --strategy canary --steps 100   # blue-green",
     ],
   },
   args: {
@@ -99,13 +101,39 @@ export const deployCommand = defineCommand({
       description:
         "When a service fails: roll back only it (isolate), also what it depends on, or the whole run",
     },
+    strategy: {
+      type: "enum",
+      options: ["immediate", "canary"],
+      default: "immediate",
+      description:
+        "immediate: deploy, then test; canary: test the new version before any traffic, then move traffic step by step",
+    },
+    steps: {
+      type: "string",
+      description:
+        "Canary traffic steps in % of the new version, ending at 100 (default 10,50,100; 100: blue-green)",
+      valueHint: "10,50,100",
+    },
+    bake: {
+      type: "string",
+      description:
+        "Canary: how long each step bakes while both versions are compared (default 60s; e.g. 30s, 2m)",
+      valueHint: "duration",
+    },
+    force: {
+      type: "boolean",
+      description: "Canary: apply pending migrations that drop or rename a table or column anyway",
+    },
     yes: { type: "boolean", description: "Skip the production confirmation" },
     "break-stale-lock": { type: "boolean", description: "Take over a lock left behind by a dead run" },
     ...rootArg,
   },
   async run(ctx, args) {
-    const [{ defaultDeployOptions, describeDryRun, runFailure, serviceStatus }, orchestration] =
-      await Promise.all([import("@lego/deployment"), import("@lego/orchestration")]);
+    const [deployment, orchestration] = await Promise.all([
+      import("@lego/deployment"),
+      import("@lego/orchestration"),
+    ]);
+    const { defaultDeployOptions, describeDryRun, runFailure, serviceStatus } = deployment;
     const portfolio = await openPortfolio(ctx, args.root);
     const named = [
       ...(args.services ?? []),
@@ -139,8 +167,11 @@ export const deployCommand = defineCommand({
       });
     const concurrency =
       args.parallel === false ? 1 : parseIntegerFlag(args.concurrency, "--concurrency", { min: 1, max: 64 });
+    const strategy = canaryStrategy(args, deployment);
     const options = {
       ...defaultDeployOptions,
+      ...(strategy ? { strategy } : {}),
+      ...(args.force ? { force: true } : {}),
       environment,
       validation: args.validation as ValidationLevel,
       tests: args.tests,
@@ -226,6 +257,29 @@ export const deployCommand = defineCommand({
   },
 });
 
+/** `--strategy canary --steps … --bake …` as the library's strategy; `--steps`/`--bake` alone are refused (exit 2). */
+function canaryStrategy(
+  args: { strategy?: string | undefined; steps?: string | undefined; bake?: string | undefined },
+  lib: typeof import("@lego/deployment"),
+): DeployStrategy | undefined {
+  if (args.strategy !== "canary") {
+    const stray = args.steps !== undefined ? "--steps" : args.bake !== undefined ? "--bake" : undefined;
+    if (stray)
+      throw new UsageError({
+        code: "ERR_BAD_FLAG",
+        message: `${stray} only applies to --strategy canary`,
+        hint: `Add --strategy canary, or drop ${stray}.`,
+      });
+    return undefined;
+  }
+  return {
+    kind: "canary",
+    ...lib.defaultCanaryOptions,
+    ...(args.steps !== undefined ? { steps: lib.parseCanarySteps(args.steps, "--steps") } : {}),
+    ...(args.bake !== undefined ? { bakeMs: lib.parseDuration(args.bake, "--bake") } : {}),
+  };
+}
+
 /** Feeds the live view: one line per service (waiting → its current step → how it ended). */
 function renderProgress(view: TaskList, event: RunProgress): void {
   if (event.type === "plan") {
@@ -274,6 +328,7 @@ function summarize(
       versionBefore: s.versionBefore ?? null,
       versionAfter: s.versionAfter ?? null,
       liveVersion: s.liveVersion ?? null,
+      ...(s.canary ? { canary: s.canary } : {}),
       tests: s.tests
         ? { ok: s.tests.ok, checks: s.tests.checks.map((c) => ({ id: c.id, ok: c.ok, message: c.message })) }
         : undefined,
@@ -291,6 +346,13 @@ function printRun(result: ReturnType<typeof summarize>, ui: Ui): void {
     ui.print(
       `${ui.style("green", "✔")} ${s.service} (${s.environment}) ${ui.style("cyan", s.url ?? "")} · version ${s.versionAfter ?? "?"}${checks}`,
     );
+    if (s.canary)
+      ui.print(
+        ui.style(
+          "dim",
+          `  ${s.canary.strategy}: ${s.canary.phases.map((p) => (p.kind === "pre-traffic" ? "tested at 0%" : `${p.percent}% ${p.decision}`)).join(" → ")}`,
+        ),
+      );
   }
   ui.print(ui.style("dim", `run ${result.runId} · report ${result.report.html}`));
 }
