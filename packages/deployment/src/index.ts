@@ -55,6 +55,7 @@ export type {
   ScopedRollback,
 } from "./rollback.ts";
 export {
+  isPlaceholderVersion,
   isRollbackDeployment,
   RollbackManager,
   rejectedVersions,

@@ -95,12 +95,48 @@ export class RollbackManager {
     }
     const live = deployments[0];
     if (!live) return undefined;
+    if (await this.#onlyPlaceholders(scriptName, live.versions ?? [])) {
+      this.#logger.info(
+        `${scriptName}: only wrangler's secrets placeholder is live (never served): nothing to roll back to`,
+      );
+      return undefined;
+    }
     return {
       scriptName,
       capturedAt: new Date((this.#o.clock ?? systemClock).now()).toISOString(),
       deploymentId: live.id,
       versions: (live.versions ?? []).map((v) => ({ versionId: v.version_id, percentage: v.percentage })),
     };
+  }
+
+  /**
+   * Whether every version of a deployment is the placeholder `wrangler secret put|bulk` uploads for a
+   * Worker that does not exist yet (`export default { fetch() {} }`, 500 on every request). wrangler
+   * uploads it without a compatibility date, which no real deploy lacks (wrangler refuses to deploy
+   * without one): such a version never served and is no rollback point. A version that cannot be read
+   * counts as real.
+   */
+  async #onlyPlaceholders(
+    scriptName: string,
+    versions: ReadonlyArray<{ version_id: string }>,
+  ): Promise<boolean> {
+    if (versions.length === 0) return false;
+    const signal = this.#o.signal;
+    const checks = await Promise.all(
+      versions.map(async (v) => {
+        try {
+          const version = await this.#o.client.getVersion(
+            scriptName,
+            v.version_id,
+            signal ? { signal } : undefined,
+          );
+          return isPlaceholderVersion(version);
+        } catch {
+          return false;
+        }
+      }),
+    );
+    return checks.every(Boolean);
   }
 
   /**
@@ -142,10 +178,17 @@ export class RollbackManager {
     }
     const live = new Set((deployments[0]?.versions ?? []).map((v) => v.version_id));
     const rejected = rejectedVersions(deployments, await listRuns(this.#o.root), scope);
-    const previous = deployments
+    const candidates = deployments
       .slice(1)
       .map((d) => d.versions?.[0]?.version_id)
-      .find((id): id is string => id !== undefined && !live.has(id) && !rejected.has(id));
+      .filter((id): id is string => id !== undefined && !live.has(id) && !rejected.has(id));
+    let previous: string | undefined;
+    // wrangler's secrets placeholder (never served) is no version to go back to.
+    for (const id of new Set(candidates))
+      if (!(await this.#onlyPlaceholders(scope.scriptName, [{ version_id: id }]))) {
+        previous = id;
+        break;
+      }
     if (!previous) {
       const skipped = [...rejected].filter((id) => !live.has(id));
       throw new UsageError({
@@ -477,4 +520,15 @@ export async function runRollback(
     report,
     reportDir,
   };
+}
+
+/**
+ * A version `wrangler secret put|bulk` made as a placeholder for a Worker that did not exist: no
+ * compatibility date (see {@link RollbackManager.createRollbackPoint}).
+ */
+export function isPlaceholderVersion(version: object): boolean {
+  const runtime = (version as { resources?: { script_runtime?: { compatibility_date?: unknown } } }).resources
+    ?.script_runtime;
+  if (!runtime) return false;
+  return typeof runtime.compatibility_date !== "string" || runtime.compatibility_date === "";
 }

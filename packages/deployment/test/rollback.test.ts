@@ -286,3 +286,30 @@ describe("runRollback", () => {
     ]);
   });
 });
+
+describe("wrangler's secrets placeholder is no rollback point", () => {
+  // `lego secrets push` before the first deploy: wrangler uploads `export default { fetch() {} }` (no
+  // compatibility date, 500 on every request), then a secrets version of it; then the first deploy.
+  const runtime = (id: string) => ({
+    id,
+    resources: { script_runtime: id.startsWith("p") ? {} : { compatibility_date: "2025-09-01" } },
+  });
+  const cloud = (history: string[]) => {
+    const fake = fakeCloud(history);
+    (fake.client as unknown as { getVersion: (s: string, id: string) => Promise<unknown> }).getVersion =
+      async (_s, id) => runtime(id);
+    return fake;
+  };
+
+  it("a live placeholder is no rollback point: the first deploy after a push has none", async () => {
+    const { client, wrangler } = cloud(["p-draft", "p-secrets"]);
+    const manager = new RollbackManager({ client, wrangler, root: "/nowhere" });
+    expect(await manager.createRollbackPoint("api-staging")).toBeUndefined();
+  });
+
+  it("a served version stays a rollback point", async () => {
+    const { client, wrangler } = cloud(["p-draft", "p-secrets", "v-real"]);
+    const manager = new RollbackManager({ client, wrangler, root: "/nowhere" });
+    expect((await manager.createRollbackPoint("api-staging"))?.versions[0]?.versionId).toBe("v-real");
+  });
+});
