@@ -148,8 +148,16 @@ function planService(service: PortfolioService, options: DeployOptions): Planned
   steps.push("rollback-point");
   // The Worker is built before any migration applies: a build failure never leaves one applied.
   if (databases.length > 0) steps.push("build", "migrate");
-  steps.push("deploy", "wait-live");
-  if (options.tests) steps.push("tests");
+  const strategy = options.strategy;
+  if (strategy?.kind === "canary") {
+    // What a canary runs once a version is live (a first deploy runs the plain steps instead).
+    steps.push("upload", "stage", "wait-live");
+    if (options.tests) steps.push("tests");
+    for (const p of strategy.steps) steps.push(`traffic ${p}%`, ...(p < 100 ? [`bake ${p}%` as const] : []));
+  } else {
+    steps.push("deploy", "wait-live");
+    if (options.tests) steps.push("tests");
+  }
   const primaryHostname = env.hostname ?? env.hostnames[0];
   return {
     service: service.name,

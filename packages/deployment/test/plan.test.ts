@@ -5,7 +5,7 @@ import {
   type ServiceEnvironment,
 } from "@lego/discovery";
 import { describe, expect, it } from "vitest";
-import { defaultDeployOptions, planDeployment } from "../src/index.ts";
+import { defaultCanaryOptions, defaultDeployOptions, planDeployment } from "../src/index.ts";
 
 function env(name: string, over: Partial<ServiceEnvironment> = {}): ServiceEnvironment {
   return {
@@ -128,6 +128,28 @@ describe("planDeployment", () => {
     });
     expect(plan.services.map((s) => s.service)).toEqual(["data-service", "api-gateway"]);
     expect(plan.services[1]?.steps).not.toContain("tests");
+  });
+
+  it("a canary plan lists the upload, the pre-traffic tests and each traffic step with its bake", () => {
+    const plan = planDeployment(portfolio, ["auth-service"], {
+      ...defaultDeployOptions,
+      environment: "staging",
+      strategy: { kind: "canary", ...defaultCanaryOptions, steps: [10, 50, 100] },
+    });
+    expect(plan.services[0]?.steps).toEqual([
+      "validate",
+      "secrets",
+      "rollback-point",
+      "upload",
+      "stage",
+      "wait-live",
+      "tests",
+      "traffic 10%",
+      "bake 10%",
+      "traffic 50%",
+      "bake 50%",
+      "traffic 100%",
+    ]);
   });
 
   it("names the service and the environments it has on a bad environment", () => {
