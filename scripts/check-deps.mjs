@@ -17,8 +17,15 @@ const direct = {
   "@lego/secrets": ["@lego/cloudflare", "@lego/discovery"],
   "@lego/deployment": ["@lego/database", "@lego/secrets", "@lego/discovery"],
   "@lego/orchestration": ["@lego/deployment"],
+  "@lego/insights": ["@lego/orchestration"],
   "create-lego-service": ["@lego/discovery", "@lego/runtime"],
-  "@lego/cli": ["@lego/orchestration", "@lego/emulator", "create-lego-service", "@lego/runtime"],
+  "@lego/cli": [
+    "@lego/orchestration",
+    "@lego/insights",
+    "@lego/emulator",
+    "create-lego-service",
+    "@lego/runtime",
+  ],
 };
 
 function closure(name, seen = new Set()) {

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
@@ -50,6 +51,24 @@ export interface RunOptions {
   /** Take over locks left by a dead run (`--break-stale-lock`). */
   breakStaleLock?: boolean | undefined;
   runId?: string | undefined;
+}
+
+/**
+ * The git commit checked out in the portfolio (`git rev-parse HEAD`), recorded with each run so
+ * delivery analytics can tell how long a commit took to go live; undefined outside a git checkout.
+ */
+function headCommit(root: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      ["rev-parse", "--verify", "-q", "HEAD"],
+      { cwd: root, timeout: 2_000 },
+      (error, stdout) => {
+        const sha = String(stdout ?? "").trim();
+        resolve(!error && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined);
+      },
+    );
+  });
 }
 
 /** What the work of a run is given. */
@@ -113,6 +132,8 @@ export async function executeRun<T>(
   const audit =
     options.audit ??
     new AuditLog({ root: options.root, clock, ...(options.redactor ? { redactor: options.redactor } : {}) });
+  // Started with the locks (one short process): ready by the time `run.started` is recorded.
+  const commit = headCommit(options.root);
   const locks = await acquireServiceLocks(options.root, options.services, {
     command: options.command,
     runId,
@@ -133,11 +154,17 @@ export async function executeRun<T>(
       target: options.target.kind,
       pid: process.pid,
       hostname: hostname(),
+      ...((await commit) ? { commit: await commit } : {}),
     });
     const startedEvent = await record({
       action: "run.started",
       ...(options.environment ? { environment: options.environment } : {}),
-      details: { kind: options.kind, command: options.command, services: [...options.services] },
+      details: {
+        kind: options.kind,
+        command: options.command,
+        services: [...options.services],
+        ...((await commit) ? { commit: await commit } : {}),
+      },
     });
     const run: Run = {
       id: runId,

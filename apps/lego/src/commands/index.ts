@@ -1,6 +1,7 @@
 // THE list of commands: `lego --help` shows them in this order. One file per command group in this
 // folder; add yours here (see apps/lego/CONTRIBUTING.md).
 import type { CommandNode } from "../framework/define.ts";
+import { analyticsCommand } from "./analytics.ts";
 import { auditCommand } from "./audit.ts";
 import { createCommand } from "./create.ts";
 import { dbGroup } from "./db.ts";
@@ -10,6 +11,7 @@ import { envCommand } from "./env.ts";
 import { initCommand } from "./init.ts";
 import { listCommand } from "./list.ts";
 import { localGroup } from "./local.ts";
+import { monitorCommand } from "./monitor.ts";
 import { rollbackCommand } from "./rollback.ts";
 import { runsGroup } from "./runs.ts";
 import { secretsGroup } from "./secrets.ts";
@@ -29,6 +31,8 @@ export const commands: readonly CommandNode[] = [
   testCommand,
   rollbackCommand,
   auditCommand,
+  monitorCommand,
+  analyticsCommand,
   runsGroup,
   dbGroup,
   secretsGroup,

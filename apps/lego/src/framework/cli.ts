@@ -210,7 +210,12 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       target: createTargetResolver(credentials, vault),
     };
     if (signal.aborted) throw interrupted(signal);
-    const data = await settleOrAbort(node.run(ctx, args), signal, options.abortGraceMs ?? 5000);
+    const data = await settleOrAbort(
+      node.run(ctx, args),
+      signal,
+      options.abortGraceMs ?? 5000,
+      node.meta.endsOnInterrupt === true,
+    );
     ui.result(data, node.human);
     return { exitCode: 0, data };
   } catch (thrown) {
@@ -229,8 +234,16 @@ function interrupted(signal: AbortSignal, cause?: unknown): LegoError {
   return new InterruptedError("Interrupted", cause);
 }
 
-/** Resolves or rejects with the command; after an abort, waits at most `graceMs` for it to wind down. */
-function settleOrAbort<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+/**
+ * Resolves or rejects with the command; after an abort, waits at most `graceMs` for it to wind down.
+ * A command that `endsOnInterrupt` (a live view) resolves with what it returns after Ctrl-C.
+ */
+function settleOrAbort<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  graceMs: number,
+  endsOnInterrupt = false,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {
@@ -242,7 +255,7 @@ function settleOrAbort<T>(work: Promise<T>, signal: AbortSignal, graceMs: number
       (value) => {
         signal.removeEventListener("abort", onAbort);
         if (timer) clearTimeout(timer);
-        if (signal.aborted) reject(interrupted(signal));
+        if (signal.aborted && !endsOnInterrupt) reject(interrupted(signal));
         else resolve(value);
       },
       (error: unknown) => {

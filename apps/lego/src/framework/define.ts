@@ -16,6 +16,8 @@ export interface CommandMeta {
   hidden?: boolean;
   /** Full command lines shown under EXAMPLES in `--help`. */
   examples?: readonly string[];
+  /** Ctrl-C is how the command ends (a live view): its result is rendered and the exit code is 0, not 130. */
+  endsOnInterrupt?: boolean;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Clock, LegoError, LogFields, Logger, Redactor } from "@lego/core";
+import { createLogUpdate } from "log-update";
 import { paint, type StyleFormat, stripAnsi } from "./color.ts";
 import { createTaskList, type TaskList } from "./tasks.ts";
 
@@ -34,6 +35,13 @@ export interface Ui {
   /** A task list for long work (live on a terminal, plain lines otherwise). */
   /** A task list; `summary` adds a header (N of M done, running, elapsed) for many parallel tasks. */
   tasks(options?: { summary?: boolean }): TaskList;
+  /** Whether live views redraw in place: stderr is a terminal, not CI, not `--json`. */
+  readonly live: boolean;
+  /**
+   * A live view (`lego monitor`): each frame replaces the last one in place on stderr (log-update)
+   * when {@link Ui.live}; otherwise each frame is written whole. The last frame stays on screen.
+   */
+  frame(text: string): void;
 }
 
 /** What the framework needs from a renderer beyond what commands see. */
@@ -72,6 +80,7 @@ export function createRenderer(options: RendererOptions): Renderer {
   const { stdout, stderr, json, debug, redactor } = options;
   const color = options.colorStderr;
   let live: (TaskList & { clearLive(): void; drawLive(): void }) | undefined;
+  let frames: ReturnType<typeof createLogUpdate> | undefined;
 
   const toErr = (text: string): void => {
     const clean = redactor.redact(color ? text : stripAnsi(text));
@@ -114,6 +123,31 @@ export function createRenderer(options: RendererOptions): Renderer {
       });
       live = list;
       return list;
+    },
+    live: options.live,
+    frame(text) {
+      const clean = redactor.redact(color ? text : stripAnsi(text));
+      if (!options.live) {
+        stderr.write(clean.endsWith("\n") ? clean : `${clean}\n`);
+        return;
+      }
+      frames ??= createLogUpdate(
+        {
+          write: (chunk: string) => {
+            stderr.write(chunk);
+            return true;
+          },
+          get columns() {
+            return stderr.columns ?? 80;
+          },
+          get rows() {
+            return stderr.rows ?? 24;
+          },
+          isTTY: true,
+        } as unknown as NodeJS.WriteStream,
+        { showCursor: true },
+      );
+      frames(clean);
     },
     result(data, human) {
       ui.end();
@@ -170,6 +204,8 @@ export function createRenderer(options: RendererOptions): Renderer {
     end() {
       live?.end();
       live = undefined;
+      frames?.done();
+      frames = undefined;
     },
   };
   return ui;
