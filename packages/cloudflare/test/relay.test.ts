@@ -179,9 +179,22 @@ describe("startApiRelay", () => {
         Buffer.from('{"action":"ingest"}'),
       ),
     ).toBe(false);
-    expect(
-      isRepeatableRequest("POST", "/client/v4/accounts/a/workers/scripts/w/deployments", undefined),
-    ).toBe(false);
+    // Declarative Workers POSTs: the same body twice ends in the same state (issue 13: one 503 on
+    // `POST deployments` failed 1 in 10 portfolio deploys at 20% faults).
+    for (const tail of [
+      "deployments",
+      "subdomain",
+      "versions?bindings_inherit=strict",
+      "domains/changeset?replace_state=true",
+    ])
+      expect(isRepeatableRequest("POST", `/client/v4/accounts/a/workers/scripts/w/${tail}`, undefined)).toBe(
+        true,
+      );
+    // An account-wide POST that adds something is not.
+    expect(isRepeatableRequest("POST", "/client/v4/accounts/a/d1/database", undefined)).toBe(false);
+    expect(isRepeatableRequest("POST", "/client/v4/accounts/a/workers/scripts/w/secrets", undefined)).toBe(
+      false,
+    );
     expect(isRepeatableRequest("PUT", "/client/v4/accounts/a/workers/domains/records", undefined)).toBe(true);
   });
 });
@@ -252,6 +265,60 @@ describe("wrangler deploy through the runner's relay", () => {
     } finally {
       cloud.setFaults([]);
       await direct.dispose();
+      await relayed.dispose();
+    }
+  }, 300_000);
+
+  it("redeploys through a lost POST deployments (applied, answer dropped) and a 503 on POST versions", async () => {
+    const service = join(root, "site-posts");
+    await mkdir(join(service, "src"), { recursive: true });
+    await writeFile(
+      join(service, "wrangler.jsonc"),
+      JSON.stringify({ name: "relay-site", main: "src/index.js", compatibility_date: "2025-09-01" }),
+    );
+    const source = (text: string) =>
+      writeFile(
+        join(service, "src", "index.js"),
+        `export default { fetch() { return new Response('${text}'); } };\n`,
+      );
+    const relayed = createWranglerRunner({
+      cwd: service,
+      target: { apiBaseUrl: cloud.apiBaseUrl, token: cloud.token, accountId: cloud.accountId },
+      relay: { retry: { baseDelayMs: 50 } },
+      baseEnv: { PATH: process.env.PATH, HOME: root },
+      stateDir: join(root, "wrangler-state"),
+    });
+    try {
+      // A Worker that exists, so the next deploy is wrangler's redeploy: POST versions, POST deployments.
+      await source("v1");
+      await relayed.deploy();
+      await source("v2");
+      const since = new Date().toISOString();
+      // Each rule hits the first attempt only: a 503 on the upload, then the deployment is applied and
+      // its answer lost; wrangler alone fails on either (it does not retry these POSTs).
+      cloud.setFaults([
+        { route: "POST *scripts/relay-site/versions", kind: "5xx", probability: 1, times: 1 },
+        { route: "POST *scripts/relay-site/deployments", kind: "lost", probability: 1, times: 1 },
+      ]);
+      const result = await relayed.deploy();
+      cloud.setFaults([]);
+      const posts = cloud.requests.filter((r) => r.at >= since && r.method === "POST");
+      expect(posts.filter((r) => r.path.includes("/versions")).length).toBeGreaterThanOrEqual(2);
+      expect(posts.filter((r) => r.path.endsWith("/deployments")).length).toBeGreaterThanOrEqual(2);
+      // The cloud is the record: the version wrangler reports serves all traffic.
+      const res = await fetch(
+        `${cloud.apiBaseUrl}/accounts/${cloud.accountId}/workers/scripts/relay-site/deployments`,
+        { headers: { authorization: `Bearer ${cloud.token}` } },
+      );
+      const body = (await res.json()) as {
+        result: { deployments: Array<{ versions: Array<{ version_id: string; percentage: number }> }> };
+      };
+      expect(body.result.deployments[0]?.versions).toEqual([
+        { version_id: result.versionId, percentage: 100 },
+      ]);
+      expect(relayed.relayStats()!.retries).toBeGreaterThanOrEqual(2);
+    } finally {
+      cloud.setFaults([]);
       await relayed.dispose();
     }
   }, 300_000);

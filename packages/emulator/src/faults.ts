@@ -20,6 +20,8 @@ export interface FaultRule {
   latencyMs?: number;
   /** Status for `5xx`. Default 503. */
   status?: number;
+  /** Hits at most this many requests, then the rule is spent (a fault on the first attempt only: 1). Default: no limit. */
+  times?: number;
 }
 
 /** What to do to one request. */
@@ -54,7 +56,7 @@ function globToRegExp(glob: string): RegExp {
 
 /** Decides, per request, which configured fault (if any) applies. Rules can be replaced at runtime. */
 export class FaultInjector {
-  #rules: Array<FaultRule & { re: RegExp; withMethod: boolean }> = [];
+  #rules: Array<FaultRule & { re: RegExp; withMethod: boolean; hits: number }> = [];
   #random: () => number;
 
   constructor(rules: readonly FaultRule[] = [], seed = 1) {
@@ -69,7 +71,7 @@ export class FaultInjector {
       const re = typeof r.route === "string" ? globToRegExp(r.route) : r.route;
       const withMethod =
         typeof r.route === "string" ? r.route.includes(" ") : /^\^?[A-Z]+ /.test(r.route.source);
-      return { ...r, re, withMethod };
+      return { ...r, re, withMethod, hits: 0 };
     });
   }
 
@@ -87,7 +89,9 @@ export class FaultInjector {
     for (const rule of this.#rules) {
       const hit = candidates.some((p) => rule.re.test(rule.withMethod ? `${method} ${p}` : p));
       if (!hit) continue;
+      if (rule.times !== undefined && rule.hits >= rule.times) continue;
       if (this.#random() >= (rule.probability ?? 1)) continue;
+      rule.hits++;
       switch (rule.kind) {
         case "latency":
           delayMs += rule.latencyMs ?? 1000;

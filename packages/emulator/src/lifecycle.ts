@@ -245,7 +245,7 @@ export function portfolioAdoption(portfolio: AdoptablePortfolio): {
 
 /**
  * Reads fault rules from a JSON file for `lego local up --faults <file>`: an array of
- * `{ route, kind, probability?, retryAfter?, latencyMs?, status? }` (or `{ "faults": [...] }`). `route` is
+ * `{ route, kind, probability?, retryAfter?, latencyMs?, status?, times? }` (or `{ "faults": [...] }`). `route` is
  * a glob on `"METHOD /path"` or the path; written as `/…/` it is a regular expression. Throws
  * `ERR_LOCAL_CLOUD_OPTIONS` (exit 2) naming the file and the rule that is wrong.
  */
@@ -269,7 +269,7 @@ export async function readFaultFile(path: string): Promise<FaultRule[]> {
     if (!(FAULT_KINDS as readonly unknown[]).includes(r.kind)) {
       throw fail(`rule ${i}: \`kind\` must be one of ${FAULT_KINDS.join(", ")}`);
     }
-    for (const k of ["probability", "retryAfter", "latencyMs", "status"] as const) {
+    for (const k of ["probability", "retryAfter", "latencyMs", "status", "times"] as const) {
       if (
         r[k] !== undefined &&
         (typeof r[k] !== "number" || !Number.isFinite(r[k]) || (r[k] as number) < 0)

@@ -192,6 +192,16 @@ describe("FaultInjector", () => {
     expect(seq(7)).not.toEqual(seq(8));
     expect(new FaultInjector().decide("GET", "/user")).toBeUndefined();
   });
+
+  it("spends a rule with `times` after that many hits (set() starts the count again)", () => {
+    const f = new FaultInjector([{ route: "POST *deployments", kind: "lost", times: 1 }]);
+    expect(f.decide("POST", "/accounts/a/workers/scripts/w/deployments")?.action).toEqual({ kind: "lost" });
+    expect(f.decide("POST", "/accounts/a/workers/scripts/w/deployments")).toBeUndefined();
+    f.set([{ route: "POST *deployments", kind: "5xx", times: 2 }]);
+    expect(f.decide("POST", "/accounts/a/workers/scripts/w/deployments")?.action?.kind).toBe("5xx");
+    expect(f.decide("POST", "/accounts/a/workers/scripts/w/deployments")?.action?.kind).toBe("5xx");
+    expect(f.decide("POST", "/accounts/a/workers/scripts/w/deployments")).toBeUndefined();
+  });
 });
 
 describe("cron expressions", () => {

@@ -63,15 +63,24 @@ function forwardHeaders(headers: IncomingHttpHeaders, replayLength?: number): ht
 /**
  * Whether a request may be sent again after a 5xx or a dropped connection, where the first attempt may
  * have been processed: the idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE), and the POSTs whose
- * repetition has no further effect: a D1 `query`/`raw` of repeatable SQL (reads, `CREATE … IF NOT
- * EXISTS`), a D1 `export` (reads), an `import` `init` or `poll` (ingest is not: it runs the file), and
- * a Time Travel `restore` (the same bookmark twice ends in the same state). `body` is the complete body.
+ * repetition has no further effect:
+ * - the Workers POSTs that state what should be, not what to add: a script's `deployments` (the
+ *   traffic split it names, the same twice: one more history entry, the same state), `subdomain`
+ *   (enabled or not) and `domains/changeset` (the custom domains as listed);
+ * - a script's `versions` upload: a repetition can leave one more version that nothing deploys (as a
+ *   second `wrangler versions upload` would); traffic, bindings and data are untouched, and wrangler
+ *   deploys the version id of the answer it gets;
+ * - a D1 `query`/`raw` of repeatable SQL (reads, `CREATE … IF NOT EXISTS`), a D1 `export` (reads), an
+ *   `import` `init` or `poll` (ingest is not: it runs the file), and a Time Travel `restore` (the same
+ *   bookmark twice ends in the same state).
+ * `body` is the complete body.
  */
 export function isRepeatableRequest(method: string, path: string, body: Buffer | undefined): boolean {
   const m = method.toUpperCase();
   if (["GET", "HEAD", "OPTIONS", "PUT", "DELETE"].includes(m)) return true;
   if (m !== "POST") return false;
   const p = path.split("?")[0] ?? path;
+  if (/\/workers\/scripts\/[^/]+\/(deployments|subdomain|versions|domains\/changeset)$/.test(p)) return true;
   if (/\/d1\/database\/[^/]+\/(export|time_travel\/restore)$/.test(p)) return true;
   const json = () => {
     try {
