@@ -112,7 +112,7 @@ export class AuditLog {
     const full = { at: new Date(this.#clock.now()).toISOString(), ...event, who } as AuditEvent;
     let line = JSON.stringify(full);
     if (this.#redactor) line = this.#redactor.redact(line);
-    await mkdir(dirname(this.path), { recursive: true });
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     await appendFile(this.path, `${line}\n`, { mode: 0o600 });
     return full;
   }

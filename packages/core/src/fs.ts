@@ -6,7 +6,15 @@ import { randomHex } from "./random.ts";
 export interface WriteFileAtomicOptions {
   /** File mode, e.g. 0o600 for secrets. Applied before the rename, so the file is never readable by others. */
   mode?: number;
+  /** Mode of the folders created for the file (not of existing ones), e.g. 0o700 for private state. */
+  dirMode?: number;
 }
+
+/**
+ * What Lego keeps under `.lego/` (reports, journals, audit log, locks, caches) and D1 backups hold user
+ * data: only the user reads them. Files 0600, the folders created for them 0700.
+ */
+export const PRIVATE_FILE = { mode: 0o600, dirMode: 0o700 } as const satisfies WriteFileAtomicOptions;
 
 /**
  * Writes a file so that readers see either the old or the new content, never a torn one:
@@ -18,7 +26,7 @@ export async function writeFileAtomic(
   options: WriteFileAtomicOptions = {},
 ): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, ...(options.dirMode !== undefined ? { mode: options.dirMode } : {}) });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomHex(4)}.tmp`);
   const handle = await open(tmp, "w", options.mode ?? 0o644);
   try {

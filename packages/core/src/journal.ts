@@ -46,14 +46,14 @@ export async function createRunJournal(options: {
   const runId = options.runId ?? createRunId(now());
   const dir = join(portfolioStateDir(options.root), "runs", runId);
   const path = join(dir, "journal.jsonl");
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   return {
     runId,
     dir,
     path,
     async append(type, data = {}) {
       const event: JournalEvent = { at: now().toISOString(), type, ...data };
-      await appendFile(path, `${JSON.stringify(event)}\n`, { flag: "a" });
+      await appendFile(path, `${JSON.stringify(event)}\n`, { flag: "a", mode: 0o600 });
       return event;
     },
     read: () => readJournal(path),

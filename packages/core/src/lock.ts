@@ -82,11 +82,11 @@ export async function acquireLock(path: string, options: AcquireLockOptions): Pr
     ...(options.journal ? { journal: options.journal } : {}),
     startedAt: (options.now?.() ?? new Date()).toISOString(),
   };
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 3; attempt++) {
     const draft = `${path}.${process.pid}.${randomHex(4)}.tmp`;
     try {
-      await writeFile(draft, `${JSON.stringify(info)}\n`, { mode: 0o644 });
+      await writeFile(draft, `${JSON.stringify(info)}\n`, { mode: 0o600 });
       await link(draft, path);
       let released = false;
       return {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { access, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { access, chmod, mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, isAbsolute, join, resolve } from "node:path";
-import { LegoError, portfolioStateDir, readJsonFile, writeJsonAtomic } from "@lego/core";
+import { LegoError, PRIVATE_FILE, portfolioStateDir, readJsonFile, writeJsonAtomic } from "@lego/core";
 // zod/mini: the same checks, tree-shakable (the lego CLI loads this module on every deploy).
 import * as z from "zod/mini";
 import { type DatabaseContext, type ResolvedContext, resolveContext } from "./context.ts";
@@ -206,7 +206,8 @@ export async function createBackup(
   const dir = backupsDir(ctx.root, target.service, target.env);
   const createdMs = ctx.clock.now();
   const base = options.stem ?? backupTimestamp(createdMs);
-  await mkdir(dir, { recursive: true });
+  // Backups hold user data: the folders 0700, the dump and its manifest 0600.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   // Two backups in the same millisecond (or a clock that stands still) must not overwrite each other.
   let stem = base;
   for (let n = 1; (await exists(join(dir, `${stem}.json`))) || (await exists(join(dir, `${stem}.sql`))); n++)
@@ -264,6 +265,8 @@ export async function createBackup(
   const summary = summarizeDump(raw.toString("utf8"));
   const sha256 = createHash("sha256").update(raw).digest("hex");
   const bytes = raw.byteLength;
+  // wrangler wrote the dump with the umask's mode (0644): private before it gets its name.
+  await chmod(partial, 0o600);
   await rename(partial, path);
   const manifest: BackupManifest = {
     version: 1,
@@ -286,7 +289,7 @@ export async function createBackup(
     ...(ctx.target ? { target: ctx.target } : {}),
   };
   const manifestPath = join(dir, `${stem}.json`);
-  await writeJsonAtomic(manifestPath, manifest);
+  await writeJsonAtomic(manifestPath, manifest, PRIVATE_FILE);
   const rows = Object.values(summary.rowCounts).reduce((a, b) => a + b, 0);
   await ctx.emit("db.backup.created", {
     service: target.service,

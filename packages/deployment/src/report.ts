@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { portfolioStateDir, type Redactor, readJsonFile, writeFileAtomic } from "@lego/core";
+import { PRIVATE_FILE, portfolioStateDir, type Redactor, readJsonFile, writeFileAtomic } from "@lego/core";
 import type { CanaryReport, ProbeStats, TrafficShare } from "./canary.ts";
 import type { TestReport } from "./tester.ts";
 
@@ -46,7 +46,8 @@ export interface ServiceRunReport {
   databaseRestored?: boolean;
   /** `--strategy canary`: each step (traffic shares read back, metrics, decision). */
   canary?: CanaryReport;
-  error?: { code: string; message: string; hint?: string; exitCode?: number };
+  /** `stderrTail`: wrangler's last output lines when wrangler failed (ERR_WRANGLER_FAILED's details). */
+  error?: { code: string; message: string; hint?: string; exitCode?: number; stderrTail?: string };
 }
 
 /** The report of a whole run: `.lego/runs/<run-id>/report.{json,md,html}`. */
@@ -277,9 +278,9 @@ export async function writeRunReport(root: string, report: RunReport, redactor?:
   const guard = (text: string) => (redactor ? redactor.redact(text) : text);
   // Three independent files, each written atomically (fsync + rename): written at once.
   await Promise.all([
-    writeFileAtomic(join(dir, "report.json"), guard(`${JSON.stringify(report, null, 2)}\n`)),
-    writeFileAtomic(join(dir, "report.md"), guard(renderReportMarkdown(report))),
-    writeFileAtomic(join(dir, "report.html"), guard(renderReportHtml(report))),
+    writeFileAtomic(join(dir, "report.json"), guard(`${JSON.stringify(report, null, 2)}\n`), PRIVATE_FILE),
+    writeFileAtomic(join(dir, "report.md"), guard(renderReportMarkdown(report)), PRIVATE_FILE),
+    writeFileAtomic(join(dir, "report.html"), guard(renderReportHtml(report)), PRIVATE_FILE),
   ]);
   return dir;
 }

@@ -1,7 +1,14 @@
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type Clock, createNullLogger, type Logger, systemClock, writeFileAtomic } from "@lego/core";
+import {
+  type Clock,
+  createNullLogger,
+  type Logger,
+  PRIVATE_FILE,
+  systemClock,
+  writeFileAtomic,
+} from "@lego/core";
 
 /** What a cached value depended on: a file or folder's mtime and size, or the fact it did not exist. */
 export type InputStamp = { path: string; mtimeMs: number; size: number } | { path: string; missing: true };
@@ -116,7 +123,7 @@ export class ConfigurationCacheManager {
       inputs: stampInputs(options.inputs ?? []),
       value,
     };
-    await writeFileAtomic(this.pathFor(id), JSON.stringify(entry));
+    await writeFileAtomic(this.pathFor(id), JSON.stringify(entry), PRIVATE_FILE);
   }
 
   /** The value stored under `id`, or undefined when absent, expired or derived from files that changed. */
@@ -179,7 +186,7 @@ export class ConfigurationCacheManager {
       inputs,
       value,
     };
-    await writeFileAtomic(file, JSON.stringify(entry));
+    await writeFileAtomic(file, JSON.stringify(entry), PRIVATE_FILE);
   }
 
   /** The clock the manager measures freshness with. @internal */
