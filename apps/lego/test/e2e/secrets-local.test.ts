@@ -196,6 +196,14 @@ describe("secrets on the local cloud (built CLI, real wrangler, workerd)", () =>
     expect(answer.status).toBe(200);
     expect(answer.body).toBe(createHash("sha256").update(value).digest("hex"));
 
+    // The push made wrangler's placeholder Worker (500 on every request); it never served, so it is no
+    // rollback point: the first deploy records none, and a rollback refuses instead of going back to it.
+    expect(JSON.parse(deployed.stdout).data.services[0].versionBefore).toBeNull();
+    const back = await lego(["rollback", "secret-echo", "--env", "staging", "--root", root, "--json"]);
+    expect(back.exitCode, back.stdout + back.stderr).toBe(2);
+    expect(JSON.parse(back.stdout).error.code).toBe("ERR_ROLLBACK_NO_PREVIOUS");
+    expect((await get(info.port, host)).status).toBe(200);
+
     const argvs = await readFile(argvLog, "utf8");
     expect(argvs).toMatch(/"secret","bulk"/);
     const outputs = [status, refused, diff, push, deployed, tested]
