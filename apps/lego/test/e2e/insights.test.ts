@@ -4,11 +4,13 @@
 // test did, and the analytics page is rendered in headless Chromium.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/run.ts";
+import { capture } from "../helpers.ts";
 import { assertBuilt, runBuilt, tempHome } from "./built.ts";
 
 const exec = promisify(execFile);
@@ -167,6 +169,51 @@ describe("lego monitor and lego analytics on the local cloud", () => {
     expect(plain.exitCode, plain.stderr).toBe(0);
     expect(plain.stdout).toContain("staging on local · 2 services · all healthy");
     expect(plain.stdout).toMatch(new RegExp(`hello\\s+${helloV1.slice(0, 8)} 100%\\s+healthy p50`));
+  }, 60_000);
+
+  it("on a terminal it redraws in place until Ctrl-C (exit 0); a lock left by a dead run shows as stale", async () => {
+    // No pty for the built CLI here: the same command runs in-process with terminal streams.
+    const dead = await exec(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]);
+    await mkdir(join(root, ".lego", "locks"), { recursive: true });
+    const lock = join(root, ".lego", "locks", "world.lock");
+    await writeFile(
+      lock,
+      JSON.stringify({
+        pid: Number(dead.stdout),
+        hostname: (await import("node:os")).hostname(),
+        command: "lego deploy world --env staging",
+        runId: "20261201-000000-dead00",
+        startedAt: new Date().toISOString(),
+      }),
+    );
+    const stdout = capture(true);
+    const stderr = capture(true);
+    const controller = new AbortController();
+    const frames = () => stderr.text.split("all healthy").length - 1;
+    const watching = runCli(
+      ["monitor", "--env", "staging", "--interval", "200ms", "--probes", "1", "--root", root],
+      {
+        env,
+        cwd: root,
+        stdout,
+        stderr,
+        isTTY: true,
+        signal: controller.signal,
+      },
+    );
+    const started = Date.now();
+    while (frames() < 2 && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    const outcome = await watching;
+    await rm(lock);
+    expect(outcome.exitCode, stderr.text).toBe(0);
+    expect(frames()).toBeGreaterThanOrEqual(2);
+    // log-update erases the previous frame (cursor up, erase line) before drawing the next.
+    expect(stderr.text).toMatch(/\u001b\[1A|\u001b\[2K/);
+    expect(stderr.text).toContain("stale lock");
+    expect(stderr.text).toContain("lego deploy world --env staging");
+    expect(stderr.text).toContain("Ctrl-C to stop");
+    expect(stdout.text).toBe("");
   }, 60_000);
 
   it("a version left failing (--no-rollback) makes lego monitor exit 1 naming it", async () => {
