@@ -188,7 +188,7 @@ describe("lego deploy --strategy canary on the local cloud", () => {
 
   it("a good version reaches 100%, and plain requests sampled during each step follow the shares read back", async () => {
     await writeService(root, "v2");
-    const run = canary("--steps", "10,50,100", "--bake", "2s");
+    const run = canary("--steps", "10,50,100", "--bake", "3s");
     let done = false;
     void run.finally(() => {
       done = true;
