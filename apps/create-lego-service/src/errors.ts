@@ -24,6 +24,12 @@ export const ScaffoldErrorCode = [
   "ERR_INIT_FILE_EXISTS",
   /** `lego init`: the wrangler config and the domain config disagree. */
   "ERR_INIT_CONFIG_MISMATCH",
+  /** `lego init --portfolio-name`: the folder already holds a portfolio (a lego.config.* or services/): nothing was written. */
+  "ERR_PORTFOLIO_EXISTS",
+  /** `lego init --portfolio-name`: the name is empty or not a word of letters, digits, `-`, `_` and `.`. */
+  "ERR_PORTFOLIO_NAME_INVALID",
+  /** `lego init --domains`: an entry is not `host[:account[:zone]]`, or two entries name the same environment. */
+  "ERR_INIT_DOMAINS_INVALID",
 ] as const;
 /** One of {@link ScaffoldErrorCode}. */
 export type ScaffoldErrorCode = (typeof ScaffoldErrorCode)[number];

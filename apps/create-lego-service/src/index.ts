@@ -44,7 +44,17 @@ export {
 } from "./options.ts";
 export type { PlannedFile, ScaffoldPlan } from "./plan.ts";
 export { DEFAULT_RUNTIME_VERSION, planScaffold } from "./plan.ts";
-export type { TerminalInfo } from "./prompter.ts";
-export { canPrompt, createInquirerPrompter, createTerminalPrompter, isCi } from "./prompter.ts";
+export type { InitPortfolioOptions, InitPortfolioResult, SeedDomain } from "./portfolio.ts";
+export { initPortfolio, PORTFOLIO_CONFIG_FILES, parseSeedDomains } from "./portfolio.ts";
+export type { AskOptions, TerminalInfo } from "./prompter.ts";
+export {
+  askChoice,
+  askUser,
+  askYesNo,
+  canPrompt,
+  createInquirerPrompter,
+  createTerminalPrompter,
+  isCi,
+} from "./prompter.ts";
 export type { ScaffoldResult } from "./write.ts";
 export { nonEmptyEntries, scaffoldService, writeScaffold } from "./write.ts";

@@ -5,6 +5,7 @@ import { ConflictError, UsageError, writeFileAtomic } from "@lego/core";
 import type { DomainConfig } from "@lego/runtime";
 import { COMPATIBILITY_DATE, deriveHostname, type ServiceType } from "./options.ts";
 import type { PlannedFile } from "./plan.ts";
+import { parseSeedDomains } from "./portfolio.ts";
 import { propertyKey, toLiteral } from "./templates/config.ts";
 import { toJson } from "./templates/json.ts";
 import { nonEmptyEntries, type ScaffoldResult, scaffoldService } from "./write.ts";
@@ -70,6 +71,11 @@ export interface InitOptions {
   type?: ServiceType | undefined;
   /** For an empty folder: deployed environments of the new service. */
   environments?: readonly string[] | undefined;
+  /**
+   * For an empty folder: the seed's `--domains "host:account:zone,…"` (see {@link parseSeedDomains}):
+   * each environment's hostname, and the production entry's account and zone ids.
+   */
+  domains?: string | undefined;
   /** The process environment, to report which deploy-time variables are set (values are never read out). */
   env: Record<string, string | undefined>;
 }
@@ -606,13 +612,23 @@ export async function initService(options: InitOptions): Promise<InitResult> {
   const dir = resolve(options.cwd, options.dir);
   const entries = await nonEmptyEntries(dir);
   if (entries.length === 0 && options.type) {
+    const seedDomains = options.domains === undefined ? undefined : parseSeedDomains(options.domains);
+    const main = seedDomains?.find((d) => d.environment === "production") ?? seedDomains?.[0];
     const scaffold: ScaffoldResult = await scaffoldService(
       {
         name: options.name ?? basename(dir),
         type: options.type,
         dir,
-        domain: options.domain,
-        environments: options.environments,
+        domain: options.domain ?? seedDomains?.find((d) => d.environment === "production")?.hostname,
+        environments:
+          options.environments ?? seedDomains?.map((d) => d.environment).sort((a, b) => a.localeCompare(b)),
+        ...(seedDomains
+          ? {
+              hostnames: Object.fromEntries(seedDomains.map((d) => [d.environment, d.hostname])),
+              accountId: main?.accountId,
+              zoneId: main?.zoneId,
+            }
+          : {}),
       },
       { cwd: options.cwd },
     );

@@ -87,3 +87,86 @@ export function createTerminalPrompter(
 ): Prompter {
   return canPrompt(info) ? createInquirerPrompter(streams) : createNonInteractivePrompter();
 }
+
+/** Options of {@link askUser}, {@link askYesNo} and {@link askChoice}: the terminal (default: this process's). */
+export interface AskOptions {
+  input?: NodeJS.ReadableStream & { isTTY?: boolean };
+  output?: NodeJS.WritableStream & { isTTY?: boolean };
+  env?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  /** Shown in the error when there is no terminal: the flag or variable that answers instead. */
+  flag?: string;
+}
+
+function askPrompter(options: AskOptions): Prompter & { flag: string } {
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const env = options.env ?? process.env;
+  const flag = options.flag ?? "the answer as a flag or variable";
+  if (
+    !canPrompt({ stdinIsTTY: Boolean(input.isTTY), stdoutIsTTY: Boolean(output.isTTY), env, json: false })
+  ) {
+    // Never wait on a stdin nobody types into: fail at once with exit 2 (ERR_PROMPT_UNAVAILABLE).
+    return { ...createNonInteractivePrompter(), flag };
+  }
+  return {
+    ...createInquirerPrompter({ input, output, ...(options.signal ? { signal: options.signal } : {}) }),
+    flag,
+  };
+}
+
+/**
+ * The seed's `askUser(question, default?)`: a line of text from the terminal (@inquirer/prompts).
+ * Without a terminal (stdin or stdout not a TTY, or CI) it throws a LegoError `ERR_PROMPT_UNAVAILABLE`
+ * (exit 2) at once instead of waiting.
+ *
+ * @example
+ * const name = await askUser("Service name?", "api");
+ */
+export async function askUser(
+  question: string,
+  defaultValue?: string,
+  options: AskOptions = {},
+): Promise<string> {
+  const p = askPrompter(options);
+  return p.input({
+    message: question,
+    flag: p.flag,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
+}
+
+/**
+ * The seed's `askYesNo(question, default?)`: true for yes. Without a terminal: `ERR_PROMPT_UNAVAILABLE`.
+ *
+ * @example
+ * if (await askYesNo("Deploy to production?", false)) await deploy();
+ */
+export async function askYesNo(
+  question: string,
+  defaultValue?: boolean,
+  options: AskOptions = {},
+): Promise<boolean> {
+  const p = askPrompter(options);
+  return p.confirm({
+    message: question,
+    flag: p.flag,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
+}
+
+/**
+ * The seed's `askChoice(question, choices)`: one of `choices`. Without a terminal: `ERR_PROMPT_UNAVAILABLE`.
+ *
+ * @example
+ * const env = await askChoice("Select environment:", ["staging", "production"]);
+ */
+export async function askChoice<T extends string>(
+  question: string,
+  choices: readonly T[],
+  options: AskOptions = {},
+): Promise<T> {
+  if (choices.length === 0) throw new TypeError(`askChoice("${question}"): no choices given`);
+  const p = askPrompter(options);
+  return p.select<T>({ message: question, flag: p.flag, choices: choices.map((value) => ({ value })) });
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseArgv, parseIntegerFlag } from "../src/framework/args.ts";
+import { parseArgv, parseIntegerFlag, withStandardAliases } from "../src/framework/args.ts";
+import { type CommandNode, defineCommand, type LegoCommand } from "../src/framework/define.ts";
 
 const defs = {
   service: { type: "positional", description: "Service" },
@@ -90,6 +91,59 @@ describe("parseIntegerFlag", () => {
     expect(parseIntegerFlag(undefined, "--port")).toBeUndefined();
     for (const bad of ["", "8.5", "70000", "-1", "0x10", "abc"]) {
       expect(usageCode(() => parseIntegerFlag(bad, "--port", { min: 0, max: 65535 }))).toBe("ERR_FLAG_VALUE");
+    }
+  });
+});
+
+describe("one set of flags (standardFlagAliases)", () => {
+  it("--environment is --env on every command that takes --env, declared once in the framework", () => {
+    const cmd = defineCommand({
+      meta: { name: "x", description: "x" },
+      args: { env: { type: "string", description: "Environment" } },
+      async run(_ctx, args) {
+        return args.env;
+      },
+    });
+    expect(parseArgv(["--environment", "staging"], cmd.args, "lego x")).toMatchObject({ env: "staging" });
+    expect(parseArgv(["--environment=prod"], cmd.args, "lego x")).toMatchObject({ env: "prod" });
+    expect(() => parseArgv(["--env", "a", "--environment", "b"], cmd.args, "lego x")).toThrow(
+      /more than once/,
+    );
+  });
+
+  it("keeps a command's own aliases and never takes a name the command declares itself", () => {
+    const defs = withStandardAliases({
+      env: { type: "string", alias: ["e"], description: "Environment" },
+      environment: { type: "string", description: "Something else" },
+    } as const);
+    expect(defs.env.alias).toEqual(["e"]);
+    const both = withStandardAliases({ env: { type: "string", alias: "e", description: "E" } } as const);
+    expect(both.env.alias).toEqual(["e", "environment"]);
+  });
+
+  it("the validation level is --validation on deploy and validate, --level accepted on both", async () => {
+    const { deployCommand } = await import("../src/commands/deploy.ts");
+    const { validateCommand } = await import("../src/commands/validate.ts");
+    for (const cmd of [deployCommand, validateCommand]) {
+      const name = `lego ${cmd.meta.name}`;
+      expect(Object.keys(cmd.args)).toContain("validation");
+      expect(parseArgv(["--level", "basic"], cmd.args, name)).toMatchObject({ validation: "basic" });
+      expect(parseArgv(["--validation", "comprehensive"], cmd.args, name)).toMatchObject({
+        validation: "comprehensive",
+      });
+      expect(parseArgv(["--environment", "staging"], cmd.args, name)).toMatchObject({ env: "staging" });
+    }
+  });
+
+  it("every command of lego that takes --env takes --environment", async () => {
+    const { commands } = await import("../src/commands/index.ts");
+    const walk = (nodes: readonly CommandNode[]): LegoCommand[] =>
+      nodes.flatMap((n) => (n.kind === "group" ? walk(n.commands) : [n as LegoCommand]));
+    const withEnv = walk(commands).filter((c) => c.args.env && c.args.env.type !== "positional");
+    expect(withEnv.length).toBeGreaterThan(5);
+    for (const c of withEnv) {
+      const def = c.args.env as { alias?: string | readonly string[] };
+      expect([def.alias ?? []].flat(), c.meta.name).toContain("environment");
     }
   });
 });

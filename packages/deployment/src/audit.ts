@@ -16,6 +16,11 @@ export type DeploymentAuditorOptions = AuditLogOptions;
  * await auditor.logDeployment(runId, "started", { domains: ["api", "auth"] }); // the seed's form
  */
 export class DeploymentAuditor extends AuditLog {
+  /** With no options (the seed's `new DeploymentAuditor()`): the audit trail of the current folder. */
+  constructor(options: Partial<DeploymentAuditorOptions> = {}) {
+    super({ ...options, root: options.root ?? process.cwd() });
+  }
+
   /** The seed's `logDeployment(deploymentId, status, data)`. */
   logDeployment(
     deploymentId: string,

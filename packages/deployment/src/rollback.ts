@@ -8,6 +8,8 @@ import {
   OperationError,
   type Redactor,
   type RunJournal,
+  readEnv,
+  resolveLegoHome,
   systemClock,
   toLegoError,
   UsageError,
@@ -75,12 +77,32 @@ const VERSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
  * await rollbacks.rollback(scope, { to: point?.versions[0]?.versionId });
  */
 export class RollbackManager {
-  readonly #o: RollbackManagerOptions;
+  readonly #o: Omit<RollbackManagerOptions, "client" | "wrangler"> & Partial<RollbackManagerOptions>;
   readonly #logger: Logger;
+  #cloud: Promise<{ client: CloudflareClient; wrangler: WranglerRunner }> | undefined;
 
-  constructor(options: RollbackManagerOptions) {
-    this.#o = options;
+  /**
+   * With no options (the seed's `new RollbackManager()`): the portfolio is the current folder and the
+   * client and wrangler are built on first use for the target `process.env` selects (as lego does:
+   * CLOUDFLARE_API_TOKEN, the vault, else the local cloud).
+   */
+  constructor(options: Partial<RollbackManagerOptions> = {}) {
+    this.#o = { ...options, root: options.root ?? process.cwd() };
     this.#logger = options.logger ?? createNullLogger();
+  }
+
+  /** The client and wrangler given, or the default target's (built once). */
+  async #ports(): Promise<{ client: CloudflareClient; wrangler: WranglerRunner }> {
+    const { client, wrangler } = this.#o;
+    if (client && wrangler) return { client, wrangler };
+    this.#cloud ??= (async () => {
+      const cf = await import("@lego/cloudflare");
+      const env = readEnv(process.env);
+      const target = await cf.resolveTarget({ env, legoHome: resolveLegoHome(env) });
+      const cloud = cf.openCloud({ target, cwd: this.#o.root, logger: this.#logger, baseEnv: process.env });
+      return { client: client ?? cloud.client, wrangler: wrangler ?? cloud.wrangler };
+    })();
+    return this.#cloud;
   }
 
   /** Reads the live deployment of a script; `undefined` when the Worker has never been deployed. */
@@ -88,7 +110,10 @@ export class RollbackManager {
     const signal = this.#o.signal;
     let deployments: Awaited<ReturnType<CloudflareClient["listDeployments"]>>;
     try {
-      deployments = await this.#o.client.listDeployments(scriptName, signal ? { signal } : undefined);
+      deployments = await (await this.#ports()).client.listDeployments(
+        scriptName,
+        signal ? { signal } : undefined,
+      );
     } catch (error) {
       if (isLegoError(error) && error.code === "ERR_CF_NOT_FOUND") return undefined;
       throw error;
@@ -125,7 +150,7 @@ export class RollbackManager {
     const checks = await Promise.all(
       versions.map(async (v) => {
         try {
-          const version = await this.#o.client.getVersion(
+          const version = await (await this.#ports()).client.getVersion(
             scriptName,
             v.version_id,
             signal ? { signal } : undefined,
@@ -147,7 +172,7 @@ export class RollbackManager {
    */
   async resolveTarget(scope: RollbackScope, to?: string): Promise<{ from: string | undefined; to: string }> {
     const signal = this.#o.signal;
-    const deployments = await this.#o.client.listDeployments(
+    const deployments = await (await this.#ports()).client.listDeployments(
       scope.scriptName,
       signal ? { signal } : undefined,
     );
@@ -228,7 +253,7 @@ export class RollbackManager {
   /** `wrangler rollback <versionId>`: makes one version take all the traffic. */
   async activate(scope: RollbackScope, versionId: string, message: string): Promise<void> {
     this.#logger.info(`rolling back ${scope.scriptName} to ${versionId}`);
-    await this.#o.wrangler.rollback({
+    await (await this.#ports()).wrangler.rollback({
       cwd: scope.path,
       env: scope.wranglerEnv,
       versionId,

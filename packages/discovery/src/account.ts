@@ -1,4 +1,4 @@
-import { AuthError, createNullLogger, isLegoError, type Logger, toLegoError, UsageError } from "@lego/core";
+import { AuthError, createNullLogger, isLegoError, type Logger, toLegoError } from "@lego/core";
 import type { DomainConfig } from "@lego/runtime";
 import type { ConfigurationCacheManager } from "./cache.ts";
 import type { Portfolio, PortfolioService } from "./model.ts";
@@ -120,7 +120,7 @@ export interface DiscoverAccountOptions {
 export interface DomainDiscoveryOptions {
   /** A `@lego/cloudflare` client for the target; required by the account methods only. */
   client?: AccountClient | undefined;
-  /** The portfolio root, scanned on first use by `discoverDomains` and `getDomainConfig`. */
+  /** The portfolio root, scanned on first use by `discoverDomains` and `getDomainConfig`. Default: the current folder. */
   root?: string | undefined;
   /** An already scanned portfolio (takes precedence over `root`). */
   portfolio?: Portfolio | undefined;
@@ -199,14 +199,12 @@ export class DomainDiscovery {
   /** The portfolio, scanned once. */
   async loadPortfolio(): Promise<Portfolio> {
     if (this.portfolio) return this.portfolio;
-    if (!this.root) {
-      throw new UsageError({
-        code: "ERR_ROOT_NOT_FOUND",
-        message: "DomainDiscovery was given neither a portfolio nor a root",
-        hint: "Pass { root } or { portfolio } to new DomainDiscovery().",
-      });
-    }
-    this.portfolio = await scanPortfolio({ root: this.root, logger: this.logger, cache: this.cache ?? true });
+    // The seed's `new DomainDiscovery({ apiToken })` names no root: the portfolio is the current folder.
+    this.portfolio = await scanPortfolio({
+      root: this.root ?? process.cwd(),
+      logger: this.logger,
+      cache: this.cache ?? true,
+    });
     return this.portfolio;
   }
 

@@ -52,8 +52,8 @@ export function inputsUnchanged(stamps: readonly InputStamp[]): boolean {
 
 /** Options of {@link ConfigurationCacheManager}. */
 export interface ConfigurationCacheOptions {
-  /** The portfolio root; the cache lives in `<root>/.lego/cache/`. */
-  root: string;
+  /** The portfolio root; the cache lives in `<root>/.lego/cache/`. Default: the current folder. */
+  root?: string | undefined;
   /** How long an entry stays fresh when its inputs do not change. Default one hour. */
   ttlMs?: number | undefined;
   clock?: Clock | undefined;
@@ -90,6 +90,7 @@ export const CACHE_FORMAT = 4;
  * const cache = new ConfigurationCacheManager({ root: "/repo" });
  * await cache.cacheConfiguration("deploy-42", config, { inputs: ["/repo/services/api/wrangler.toml"] });
  * const again = await cache.getCachedConfiguration("deploy-42"); // undefined once the file changes
+ * new ConfigurationCacheManager(); // the seed's form: <cwd>/.lego/cache
  */
 export class ConfigurationCacheManager {
   /** `<root>/.lego/cache`. */
@@ -99,8 +100,9 @@ export class ConfigurationCacheManager {
   private readonly clock: Clock;
   private readonly logger: Logger;
 
-  constructor(options: ConfigurationCacheOptions) {
-    this.dir = join(options.root, ".lego", "cache");
+  /** With no options (the seed's `new ConfigurationCacheManager()`): the cache of the current folder, one-hour TTL. */
+  constructor(options: ConfigurationCacheOptions = {}) {
+    this.dir = join(options.root ?? process.cwd(), ".lego", "cache");
     this.ttlMs = options.ttlMs ?? 60 * 60 * 1000;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createNullLogger();

@@ -61,6 +61,10 @@ async function locate(ctx: CommandContext, args: ServiceArgs, required = true): 
   }
   if (!name) {
     if (!required) return undefined;
+    // The seed's `lego-secrets --types … --persist` with no --domain: the service whose folder holds
+    // the cwd (in --env, default production).
+    const here = await serviceOfCwd(ctx, args);
+    if (here) return here;
     throw new UsageError({
       code: "ERR_USAGE",
       message: "Which service? None was given",
@@ -79,6 +83,28 @@ async function locate(ctx: CommandContext, args: ServiceArgs, required = true): 
     });
   }
   return { root, service: resolved.service, env: args.env ?? resolved.environment };
+}
+
+/**
+ * The service whose folder holds the cwd (the portfolio root is --root, or the nearest folder above
+ * with a lego.config.* or services/), in --env or production (deploy's default). Undefined outside one.
+ */
+async function serviceOfCwd(ctx: CommandContext, args: ServiceArgs): Promise<Located | undefined> {
+  const { existsSync } = await import("node:fs");
+  const { dirname, join, sep } = await import("node:path");
+  const { LEGO_CONFIG_FILES, scanPortfolio } = await import("@lego/discovery");
+  const cwd = resolve(ctx.cwd);
+  let root = args.root === undefined ? undefined : resolve(ctx.cwd, args.root);
+  for (let dir = cwd; root === undefined; dir = dirname(dir)) {
+    if (LEGO_CONFIG_FILES.some((f) => existsSync(join(dir, f))) || existsSync(join(dir, "services")))
+      root = dir;
+    else if (dirname(dir) === dir) return undefined;
+  }
+  const portfolio = await scanPortfolio({ root, logger: ctx.logger, clock: ctx.clock });
+  const service = portfolio.services.find((s) => cwd === s.path || cwd.startsWith(s.path + sep));
+  if (!service) return undefined;
+  ctx.logger.info(`${service.name}: the service in ${service.dir}`);
+  return { root, service, env: args.env ?? "production" };
 }
 
 function requireEnv(located: Located, verb: string): string {

@@ -13,8 +13,8 @@ export const validateCommand = defineCommand({
       "Check that services are ready to deploy: configs agree, account, zones, bindings, build, secrets",
     examples: [
       "lego validate data-service.greatidude.com",
-      "lego validate api-gateway --env staging --level standard",
-      "lego validate --all --level basic --json",
+      "lego validate api-gateway --env staging --validation standard",
+      "lego validate --all --validation basic --json",
     ],
   },
   args: {
@@ -25,7 +25,8 @@ export const validateCommand = defineCommand({
       description: "Services to validate (name, hostname or script name)",
     },
     env: { type: "string", description: "Environment (default: all, or the one a hostname names)" },
-    level: { type: "enum", options: LEVELS, default: "standard", description: "How far to check" },
+    // Spelled as deploy's --validation; --level works too (framework/args.ts standardFlagAliases).
+    validation: { type: "enum", options: LEVELS, default: "standard", description: "How far to check" },
     all: { type: "boolean", description: "Validate every service of the portfolio" },
     refresh: { type: "boolean", description: "Ignore the discovery cache and read every config again" },
     ...rootArg,
@@ -38,7 +39,7 @@ export const validateCommand = defineCommand({
       all: args.all,
       what: "validate",
     });
-    const level = args.level as ValidationLevel;
+    const level = args.validation as ValidationLevel;
     const environment = args.env ?? picked.environment;
     const cloud: Cloud | undefined =
       level === "basic" ? undefined : await openCloud(ctx, portfolio.root, portfolio);

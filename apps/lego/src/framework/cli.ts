@@ -14,7 +14,7 @@ import {
   toLegoError,
   UsageError,
 } from "@lego/core";
-import { expandSeedAlias, type SeedAlias, seedAliasFor } from "./aliases.ts";
+import { expandSeedAlias, hoistRoot, renderSeedForms, type SeedAlias, seedAliasFor } from "./aliases.ts";
 import { type ArgsDef, parseArgv, reservedFlagNames } from "./args.ts";
 import { shouldUseColor } from "./color.ts";
 import { type CommandContext, type CommandNode, defineGroup, type LegoGroup } from "./define.ts";
@@ -137,7 +137,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   const signal = options.signal ?? new AbortController().signal;
 
   const alias = seedAliasFor(options.binName);
-  const expanded = alias ? expandSeedAlias(alias.alias, argv) : [...argv];
+  const expanded = alias ? expandSeedAlias(alias.alias, argv) : hoistRoot(argv);
   const { flags, rest } = extractGlobals(expanded);
   const debug = flags.debug || truthy(rawEnv.LEGO_DEBUG);
   const colorEnv = {
@@ -166,10 +166,12 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     const words = flags.version && !flags.help ? ["version"] : rest;
     const { node, path, rest: tokens } = route(root, words);
     if (flags.help || node.kind === "group") {
-      const usage = await renderHelp(node, path, {
+      const help = await renderHelp(node, path, {
         color: !flags.json && shouldUseColor(colorEnv, tty.stdout),
         version: options.program.version,
       });
+      // A seed binary's help starts with its seed forms and the lego command each one runs.
+      const usage = alias ? `${renderSeedForms(alias.name, alias.alias)}\n\n${help}` : help;
       if (flags.json) ui.result({ usage }, undefined);
       else ui.raw(usage);
       return { exitCode: 0, data: { usage } };

@@ -1,7 +1,7 @@
 import type { Target } from "@lego/cloudflare";
 import type { Clock, LegoEnv, Logger, Prompter, Redactor } from "@lego/core";
 import type { Vault } from "@lego/secrets";
-import type { ArgsDef, ParsedArgs } from "./args.ts";
+import { type ArgsDef, type ParsedArgs, withStandardAliases } from "./args.ts";
 import type { Ui } from "./ui.ts";
 
 /** What `--help` and the router know about a command or group. */
@@ -107,7 +107,8 @@ export function defineCommand<const A extends ArgsDef, R>(definition: {
   return {
     kind: "command",
     meta: definition.meta,
-    args: definition.args ?? ({} as A),
+    // The standard aliases (`--environment` for `--env`, …) in one place for every command.
+    args: withStandardAliases(definition.args ?? ({} as A)),
     run: definition.run,
     human: definition.human,
   };
