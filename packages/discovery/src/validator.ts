@@ -391,6 +391,20 @@ function bindingTargetsInPlan(
   return scripts;
 }
 
+/** Where a hostname of an environment is written: the wrangler route (file and key) or the domain config. */
+function whereHostIs(
+  service: PortfolioService,
+  env: PortfolioService["environments"][string],
+  host: string,
+): string {
+  const i = env.routes.findIndex((r) => r.hostname === host);
+  if (i >= 0)
+    return `${service.wranglerConfigFile}: ${env.wranglerEnv ? `env.${env.wranglerEnv}.routes[${i}]` : `routes[${i}]`}`;
+  return service.domainConfigFile
+    ? `${service.domainConfigFile}: ${service.name}.domains`
+    : service.wranglerConfigFile;
+}
+
 /**
  * The `standard` checks of one service environment against what account discovery found: token,
  * account, zones, D1 databases and bound Workers. Pure over its inputs: discovery is done by the caller.
@@ -443,6 +457,21 @@ export function standardChecks(
     if (zoneProblem) out.push(zoneProblem);
     else {
       const zones = new Map((account.zones ?? []).map((z) => [z.hostname, z.zone]));
+      // A route that names its zone (zone_name) needs that very zone in the account.
+      env.routes.forEach((route, i) => {
+        const name = route.zoneName?.toLowerCase();
+        if (!name || !zones.has(name) || zones.get(name)?.name.toLowerCase() === name) return;
+        out.push(
+          standard({
+            id: "account.zone",
+            ok: false,
+            severity: "error",
+            message: `${service.wranglerConfigFile}: ${env.wranglerEnv ? `env.${env.wranglerEnv}.routes[${i}]` : `routes[${i}]`}.zone_name: the account has no zone ${name} (route ${route.pattern})`,
+            hint: `Add the zone ${name} to the account (or seed it in the local cloud with \`lego local up --zone ${name}\`), or fix zone_name.`,
+            ...at,
+          }),
+        );
+      });
       for (const host of env.hostnames) {
         if (!zones.has(host)) continue;
         const zone = zones.get(host);
@@ -453,7 +482,7 @@ export function standardChecks(
             severity: zone ? "info" : "error",
             message: zone
               ? `${host} is in zone ${zone.name}`
-              : `No zone of the account serves ${host} (looked for ${zoneCandidates(host).join(", ")})`,
+              : `${whereHostIs(service, env, host)}: no zone of the account serves ${host} (looked for ${zoneCandidates(host).join(", ")})`,
             ...(zone
               ? {}
               : {
@@ -575,8 +604,11 @@ function bindingKeyPath(env: ServiceEnvironment, index: number): string {
     : `services[${index}].service`;
 }
 
-/** Checks that fail on what the configs say (bad input), even when an account was needed to tell. */
-const CONFIG_CHECKS = new Set(["binding.target-exists"]);
+/**
+ * Checks that fail on what the configs say (bad input), even when an account was needed to tell: a
+ * binding to nothing, a hostname on a zone the account does not have.
+ */
+const CONFIG_CHECKS = new Set(["binding.target-exists", "account.zone"]);
 
 function exitCodeFor(report: ValidationReport): number {
   const failed = report.checks.filter((c) => !c.ok && c.severity === "error");
@@ -741,6 +773,8 @@ export class DeploymentValidator {
     for (const t of targets) {
       const env = services.find((s) => s.name === t.service)?.environments[t.environment];
       for (const h of env?.hostnames ?? []) hostnames.add(h);
+      // A route's zone_name is looked up as a hostname: its own zone must be itself.
+      for (const r of env?.routes ?? []) if (r.zoneName) hostnames.add(r.zoneName.toLowerCase());
     }
     // The account-wide lists only when a check reads them: D1 databases for services that bind one,
     // Worker scripts for services that bind another Worker.

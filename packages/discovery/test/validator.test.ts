@@ -263,6 +263,38 @@ describe("standard checks (pure, over a discovery result)", () => {
     ]);
   });
 
+  it("names the file and key of a route on a zone the account does not have, and makes it exit 2", () => {
+    const web = service("web", {
+      staging: {
+        hostnames: ["api.example.com", "api.other.dev"],
+        routes: [
+          {
+            pattern: "api.example.com/x/*",
+            hostname: "api.example.com",
+            customDomain: false,
+            zoneName: "nosuch.dev",
+          },
+          { pattern: "api.other.dev", hostname: "api.other.dev", customDomain: true },
+        ],
+      },
+    });
+    const checks = standardChecks(
+      portfolio([web]),
+      web,
+      "staging",
+      discovery({ zones: [...(discovery().zones ?? []), { hostname: "nosuch.dev" }] }),
+    );
+    const zoneErrors = checks.filter((c) => c.id === "account.zone" && !c.ok).map((c) => c.message);
+    expect(zoneErrors).toEqual([
+      "services/web/wrangler.toml: env.staging.routes[0].zone_name: the account has no zone nosuch.dev (route api.example.com/x/*)",
+      expect.stringMatching(
+        /^services\/web\/wrangler\.toml: env\.staging\.routes\[1\]: no zone of the account serves api\.other\.dev/,
+      ),
+    ]);
+    const report = { ok: false, level: "standard" as const, targets: [], checks, errors: 2, warnings: 0 };
+    expect(validationError(report).exitCode).toBe(2);
+  });
+
   it("turns a step the token may not read into a warning, not an error", () => {
     const api = service("api", {
       production: {
