@@ -42,3 +42,11 @@ describe("ConfigurationCacheManager", () => {
     expect(cache.pathFor("a/b")).toMatch(/^\/r\/\.lego\/cache\/a_b\.[0-9a-f]{8}\.json$/);
   });
 });
+
+describe("the seed's forms", () => {
+  it("new ConfigurationCacheManager() with no arguments caches in <cwd>/.lego/cache for an hour", async () => {
+    const cache = new ConfigurationCacheManager();
+    expect(cache.dir).toBe(join(process.cwd(), ".lego", "cache"));
+    expect(cache.ttlMs).toBe(60 * 60 * 1000);
+  });
+});
