@@ -35,6 +35,8 @@ export default defineConfig(
       "smol-toml",
       // Starts, stops and seeds the local cloud; finds the daemon through @lego/emulator's exports.
       "@lego/emulator/lifecycle",
+      // Text rendering of monitor and analytics results, imported statically by their commands.
+      "@lego/insights/render",
       "create-lego-service",
     ],
     external: ["wrangler", "esbuild", "jiti", /^@lego\/emulator$/, "@inquirer/prompts"],

@@ -1,4 +1,5 @@
 import { defineConfig } from "tsup";
 import { defineLegoConfig } from "../../tsup.base.ts";
 
-export default defineConfig(defineLegoConfig({}));
+// `render` is its own entry: text rendering a CLI imports statically, without the rest.
+export default defineConfig(defineLegoConfig({ entry: ["src/index.ts", "src/render.ts"] }));

@@ -1,4 +1,5 @@
 import type { DeliveryMetrics, MetricSet } from "./metrics.ts";
+import { formatDuration } from "./render.ts";
 
 const esc = (s: unknown) =>
   String(s ?? "")
@@ -6,16 +7,6 @@ const esc = (s: unknown) =>
     .replaceAll("<", "&lt;")
     .replaceAll(">", "&gt;")
     .replaceAll('"', "&quot;");
-
-/** A duration for people: `850 ms`, `4.2 s`, `12 min`, `3.5 h`, `2.1 d`; `–` when unknown. */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return "–";
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
-  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
-  return `${(ms / 86_400_000).toFixed(1)} d`;
-}
 
 const pct = (r: number | null) => (r === null ? "–" : `${Math.round(r * 1000) / 10}%`);
 

@@ -9,7 +9,7 @@
  */
 
 export { InsightsErrorCode } from "./errors.ts";
-export { formatDuration, renderAnalyticsHtml } from "./html.ts";
+export { renderAnalyticsHtml } from "./html.ts";
 export type {
   DeliveryMetrics,
   DeliveryMetricsOptions,
@@ -29,5 +29,5 @@ export type {
   ServingVersion,
 } from "./monitor.ts";
 export { monitorPortfolio, readRunsInProgress } from "./monitor.ts";
-export { renderSnapshotText } from "./render.ts";
+export { formatDuration, renderSnapshotText } from "./render.ts";
 export { mean, median, parseDuration, parseSince, percentile } from "./stats.ts";

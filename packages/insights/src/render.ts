@@ -1,6 +1,18 @@
-// Text rendering of a snapshot: types only, so a CLI can import it statically without loading the
-// cloud client (the CLI's start-up stays light).
+/**
+ * @lego/insights/render: text rendering only (no I/O, type imports only), so a CLI can import it
+ * statically to render results without loading the cloud client and the deploy pipeline at start-up.
+ */
 import type { PortfolioSnapshot } from "./monitor.ts";
+
+/** A duration for people: `850 ms`, `4.2 s`, `12 min`, `3.5 h`, `2.1 d`; `–` when unknown. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "–";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} d`;
+}
 
 const short = (id: string | null | undefined) => (id ? id.slice(0, 8) : "none");
 

@@ -3,7 +3,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { portfolioStateDir, UsageError } from "@lego/core";
-import { type DeliveryMetrics, formatDuration } from "@lego/insights";
+import type { DeliveryMetrics } from "@lego/insights";
+import { formatDuration } from "@lego/insights/render";
 import { defineCommand } from "../framework/define.ts";
 import { rootArg } from "../wiring.ts";
 

@@ -1,7 +1,8 @@
 // `lego monitor` (the seed's `lego-master-deploy monitor`): a live view of one environment of the
 // portfolio, from @lego/insights' monitorPortfolio. The command parses, opens the cloud, renders.
 import { OperationError, UsageError } from "@lego/core";
-import { type PortfolioSnapshot, renderSnapshotText } from "@lego/insights";
+import type { PortfolioSnapshot } from "@lego/insights";
+import { renderSnapshotText } from "@lego/insights/render";
 import { defineCommand } from "../framework/define.ts";
 import { openCloud, openPortfolio, rootArg } from "../wiring.ts";
 
