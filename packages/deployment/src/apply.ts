@@ -335,6 +335,8 @@ async function deployOne(
     const before = new Set(point?.versions.map((v) => v.versionId) ?? []);
     // What the pipeline needs of a deploy: the version (as wrangler said, or as read back) and targets.
     type Deployed = { versionId: string | undefined; targets: string[] };
+    // wrangler failed after the new version went live (its routes or domains not all applied).
+    let failedAfterLive: LegoError | undefined;
     const result = await step<Deployed>("deploy", async () => {
       let r: Deployed;
       try {
@@ -346,13 +348,23 @@ async function deployOne(
         });
       } catch (error) {
         // The cloud is the record: wrangler may have failed after the new version went live (a
-        // later call of its own failed). Then the new version is deployed, and is checked as such.
+        // later call of its own failed: a route, a custom domain). Then the new version is deployed,
+        // but not as configured: the service fails and is rolled back (below).
         if (isLegoError(error) && error.exitCode === ExitCode.Interrupted) throw error;
         const live = await readLiveVersion(rollbacks, service.scriptName);
         if (live && !before.has(live)) {
+          const failure = toLegoError(error);
+          failedAfterLive = new LegoError({
+            code: failure.code,
+            message: `The new version ${live} went live, but wrangler failed after: ${failure.message}`,
+            ...(failure.hint ? { hint: failure.hint } : {}),
+            kind: failure.kind,
+            exitCode: failure.exitCode,
+            ...(failure.details ? { details: failure.details } : {}),
+          });
           return {
             value: { versionId: live, targets: [] },
-            message: `wrangler failed (${toLegoError(error).message.split("\n")[0]}), but the API shows the new version ${live} live: checking it as deployed`,
+            message: `wrangler failed (${toLegoError(error).message.split("\n")[0]}), but the API shows the new version ${live} live: rolling it back`,
           };
         }
         throw error;
@@ -369,6 +381,8 @@ async function deployOne(
     });
     deployed = true;
     out.versionAfter = result.versionId ?? null;
+    // What the config asked for is not all applied: roll back to the previous version now.
+    if (failedAfterLive) throw failedAfterLive;
     const host = service.primaryHostname ?? result.targets.map(hostnameOfTarget).find((h) => h !== undefined);
     const url = host ? urlForHostname(ctx.target.workersUrlPattern, host) : undefined;
     if (url) out.url = url;
@@ -454,6 +468,7 @@ async function deployOne(
           message: lego.message,
           exitCode: lego.exitCode,
           ...(lego.hint ? { hint: lego.hint } : {}),
+          ...(typeof lego.details?.stderrTail === "string" ? { stderrTail: lego.details.stderrTail } : {}),
         }
       : {
           code: "ERR_DEPLOY_FAILED",

@@ -323,7 +323,15 @@ function summarize(
       status: serviceStatus(s),
       ...(s.skipReason ? { skipReason: s.skipReason } : {}),
       ...(s.wave !== undefined ? { wave: s.wave } : {}),
-      ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}),
+      ...(s.error
+        ? {
+            error: {
+              code: s.error.code,
+              message: s.error.message,
+              ...(s.error.stderrTail ? { stderrTail: s.error.stderrTail } : {}),
+            },
+          }
+        : {}),
       url: s.url,
       versionBefore: s.versionBefore ?? null,
       versionAfter: s.versionAfter ?? null,

@@ -503,7 +503,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
           message: `${command.join(" ")} ${reason}${firstLine ? `: ${firstLine}` : ""}`,
           hint: auth
             ? "The API token was rejected or lacks a permission: check CLOUDFLARE_API_TOKEN (or the Lego vault)."
-            : "See the wrangler output in details.stderrTail.",
+            : "wrangler's last output lines are in stderrTail: the error's details with --json, the service's error in the run report (lego runs show <run-id>).",
           kind: auth ? "user" : "system",
           exitCode: auth ? ExitCode.Auth : ExitCode.Failure,
           details: {
