@@ -1,6 +1,6 @@
 // `lego analytics` (the seed's `lego-portfolio analytics`): delivery metrics from the audit trail, the
 // run reports and git, from @lego/insights' deliveryMetrics; the HTML page goes under .lego/.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { portfolioStateDir, UsageError } from "@lego/core";
 import type { DeliveryMetrics } from "@lego/insights";
@@ -50,6 +50,12 @@ export const analyticsCommand = defineCommand({
       });
     const since = parseSince(args.since ?? "30d", ctx.clock.now());
     const root = args.root ? (isAbsolute(args.root) ? args.root : resolve(ctx.cwd, args.root)) : ctx.cwd;
+    if (!(await stat(root).catch(() => undefined))?.isDirectory())
+      throw new UsageError({
+        code: "ERR_BAD_FLAG",
+        message: `--root ${root} is not a folder`,
+        hint: "Pass the portfolio folder (--root ./portfolio), or run lego analytics in it.",
+      });
     const metrics = await deliveryMetrics({
       root,
       since,
@@ -58,6 +64,27 @@ export const analyticsCommand = defineCommand({
       ...(args.env ? { environment: args.env } : {}),
       clock: ctx.clock,
     });
+    // A --service or --env that matches nothing is a typo, not an empty (and reassuring) answer.
+    if ((args.service || args.env) && metrics.deploys.length === 0) {
+      const { scanPortfolio } = await import("@lego/discovery");
+      const portfolio = await scanPortfolio({ root, logger: ctx.logger, clock: ctx.clock }).catch(
+        () => undefined,
+      );
+      const services = portfolio?.services ?? [];
+      if (args.service && !services.some((s) => s.name === args.service))
+        throw new UsageError({
+          code: "ERR_BAD_FLAG",
+          message: `--service ${args.service}: no service of ${root} and no deploy in its audit trail has that name`,
+          hint: `Services: ${services.map((s) => s.name).join(", ") || "none"}.`,
+        });
+      const envs = [...new Set(services.flatMap((s) => Object.keys(s.environments)))];
+      if (args.env && !envs.includes(args.env))
+        throw new UsageError({
+          code: "ERR_BAD_FLAG",
+          message: `--env ${args.env}: no service of ${root} and no deploy in its audit trail has that environment`,
+          hint: `Environments: ${envs.join(", ") || "none"}.`,
+        });
+    }
     const htmlPath = args.html
       ? isAbsolute(args.html)
         ? args.html

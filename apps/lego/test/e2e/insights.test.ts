@@ -376,6 +376,18 @@ describe("lego monitor and lego analytics on the local cloud", () => {
     const since = await lego(["analytics", "--since", "whenever"]);
     expect(since.exitCode).toBe(2);
     expect(since.stderr).toContain("--since");
+    // A service, environment or root that matches nothing is exit 2, not an empty answer.
+    for (const args of [
+      ["--service", "nosuch"],
+      ["--env", "nosuch"],
+    ]) {
+      const res = await lego(["analytics", ...args]);
+      expect(res.exitCode, res.stderr).toBe(2);
+      expect(res.stderr).toContain(args.join(" "));
+    }
+    const noRoot = await runBuilt(["analytics", "--root", join(home.dir, "nowhere")], { env });
+    expect(noRoot.exitCode).toBe(2);
+    expect(existsSync(join(home.dir, "nowhere"))).toBe(false);
     for (const command of ["monitor", "analytics"]) {
       const help = await lego([command, "--help"]);
       expect(help.exitCode).toBe(0);
