@@ -137,7 +137,9 @@ describe("the seed's --domains host:account:zone", () => {
     const service = portfolio.services.find((s) => s.name === "my-service");
     expect(service?.environments.production?.hostname).toBe("api.example.com");
     expect(service?.environments.staging?.hostname).toBe("staging.example.com");
-    expect(await readFile(join(dir, "services", "my-service", "src", "config", "domains.ts"), "utf8")).toContain(account);
+    expect(
+      await readFile(join(dir, "services", "my-service", "src", "config", "domains.ts"), "utf8"),
+    ).toContain(account);
   });
 });
 
