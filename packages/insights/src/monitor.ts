@@ -114,6 +114,22 @@ export interface MonitorOptions {
   probes?: number | undefined;
   /** Per-request timeout. Default 5 s. */
   timeoutMs?: number | undefined;
+  /** Services read and probed at once. Default 8 (an API call and a few requests each). */
+  concurrency?: number | undefined;
+}
+
+/** `fn` over `items`, at most `limit` at once, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
 }
 
 export interface MonitorContext {
@@ -273,62 +289,62 @@ export async function monitorPortfolio(
     new AuditLog({ root: portfolio.root, who: "lego monitor" }).query({}),
     readRunsInProgress(portfolio.root),
   ]);
-  const services = await Promise.all(
-    picked
-      .filter((s) => s.environments[environment])
-      .map(async (service): Promise<ServiceSnapshot> => {
-        const env = service.environments[environment] as NonNullable<(typeof service.environments)[string]>;
-        const host = env.hostname ?? env.hostnames[0];
-        const url = host ? urlForHostname(ctx.cloud.target.workersUrlPattern, host) : undefined;
-        let serving: ServingVersion[] = [];
-        let deployedAt: string | undefined;
-        let apiError: string | undefined;
-        try {
-          const deployments = await ctx.cloud.client.listDeployments(
-            env.scriptName,
-            ctx.signal ? { signal: ctx.signal } : undefined,
-          );
-          const live = deployments[0];
-          serving = (live?.versions ?? []).map((v) => ({
-            versionId: v.version_id,
-            percentage: v.percentage,
-          }));
-          deployedAt = live?.created_on;
-        } catch (error) {
-          if (!(isLegoError(error) && error.code === "ERR_CF_NOT_FOUND")) apiError = (error as Error).message;
-        }
-        const health =
-          url && serving.length > 0
-            ? await probe(
-                url,
-                service.tests?.health ?? defaultProductionTests.health,
-                probes,
-                http,
-                timeoutMs,
-                ctx.signal,
-              )
-            : undefined;
-        const state: ServiceSnapshot["state"] =
-          apiError !== undefined || health?.ok === false
-            ? "unhealthy"
-            : serving.length === 0
-              ? "not-deployed"
-              : "healthy";
-        const lastChange = lastChangeOf(events, service.name, environment);
-        return {
-          service: service.name,
-          environment,
-          scriptName: env.scriptName,
-          ...(url ? { url } : {}),
-          state,
-          serving,
-          ...(deployedAt ? { deployedAt } : {}),
-          ...(apiError ? { apiError } : {}),
-          ...(lastChange ? { lastChange } : {}),
-          ...(health ? { health } : {}),
-          runs: runs.filter((r) => r.services.includes(service.name)),
-        };
-      }),
+  const services = await mapLimit(
+    picked.filter((s) => s.environments[environment]),
+    options.concurrency ?? 8,
+    async (service): Promise<ServiceSnapshot> => {
+      const env = service.environments[environment] as NonNullable<(typeof service.environments)[string]>;
+      const host = env.hostname ?? env.hostnames[0];
+      const url = host ? urlForHostname(ctx.cloud.target.workersUrlPattern, host) : undefined;
+      let serving: ServingVersion[] = [];
+      let deployedAt: string | undefined;
+      let apiError: string | undefined;
+      try {
+        const deployments = await ctx.cloud.client.listDeployments(
+          env.scriptName,
+          ctx.signal ? { signal: ctx.signal } : undefined,
+        );
+        const live = deployments[0];
+        serving = (live?.versions ?? []).map((v) => ({
+          versionId: v.version_id,
+          percentage: v.percentage,
+        }));
+        deployedAt = live?.created_on;
+      } catch (error) {
+        if (!(isLegoError(error) && error.code === "ERR_CF_NOT_FOUND")) apiError = (error as Error).message;
+      }
+      const health =
+        url && serving.length > 0
+          ? await probe(
+              url,
+              service.tests?.health ?? defaultProductionTests.health,
+              probes,
+              http,
+              timeoutMs,
+              ctx.signal,
+            )
+          : undefined;
+      const state: ServiceSnapshot["state"] =
+        apiError !== undefined || health?.ok === false
+          ? "unhealthy"
+          : serving.length === 0
+            ? "not-deployed"
+            : "healthy";
+      const lastChange = lastChangeOf(events, service.name, environment);
+      return {
+        service: service.name,
+        environment,
+        scriptName: env.scriptName,
+        ...(url ? { url } : {}),
+        state,
+        serving,
+        ...(deployedAt ? { deployedAt } : {}),
+        ...(apiError ? { apiError } : {}),
+        ...(lastChange ? { lastChange } : {}),
+        ...(health ? { health } : {}),
+        runs: runs.filter((r) => r.services.includes(service.name)),
+      };
+    },
   );
   return {
     environment,
