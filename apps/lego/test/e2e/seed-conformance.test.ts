@@ -348,6 +348,14 @@ describe("every command line of the seed README, through the shipped bins", () =
         for (const f of made) if (!existsSync(join(cwd, f))) fail(`${f} was not created in ${cwd}`);
         note += `; created ${made.join(", ")}`;
       }
+      if (r.exitCode === 0 && script.endsWith("lego-secrets.js") && rest.includes("--persist")) {
+        // Run in services/api with no --domain: the secrets are api's, kept in the vault (names only).
+        const result = data as { service?: string; secrets?: Array<{ name: string; persisted: boolean }> };
+        if (result?.service !== "api") fail(`acted on ${result?.service}, not the service in the cwd (api)`);
+        if (!result?.secrets?.length || !result.secrets.every((x) => x.persisted))
+          fail("secrets not persisted");
+        note += `; ${result?.secrets?.length} secrets of ${result?.service} kept in the vault`;
+      }
       if (isWrangler && r.exitCode === 0) {
         expect(r.stdout).toMatch(/\d+\.\d+\.\d+/);
         note += "; the wrangler lego runs";
