@@ -127,6 +127,15 @@ describe("help", () => {
     expect(r.stdout).toContain("EXAMPLES");
   });
 
+  it("--help names a long flag alias with two dashes (citty would print -environment)", async () => {
+    for (const command of [["deploy"], ["monitor"], ["db", "migrate"]]) {
+      const r = await run([...command, "--help"]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toContain("(also --environment)");
+      expect(r.stdout).not.toMatch(/(^|[\s,])-environment\b/m);
+    }
+  });
+
   it("--version prints the version", async () => {
     const r = await run(["--version"]);
     expect(r.exitCode).toBe(0);

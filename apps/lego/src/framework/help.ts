@@ -26,7 +26,25 @@ function toCitty(node: CommandNode, version: string | undefined): CommandDef<Cit
     }
     return { meta, subCommands };
   }
-  return { meta, args: node.args as unknown as CittyArgsDef };
+  // citty prints every alias with one dash (`-environment`): a long alias is named in the description
+  // instead (`--environment` also works), and only one-letter aliases stay as citty's `-e`.
+  const args: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(node.args as Record<string, Record<string, unknown>>)) {
+    const aliases = def.alias === undefined ? [] : [def.alias as string | string[]].flat();
+    const long = aliases.filter((a) => a.length > 1);
+    if (def.type === "positional" || long.length === 0) {
+      args[name] = def;
+      continue;
+    }
+    const short = aliases.filter((a) => a.length === 1);
+    const { alias: _alias, ...rest } = def;
+    args[name] = {
+      ...rest,
+      ...(short.length > 0 ? { alias: short } : {}),
+      description: `${def.description ?? ""} (also ${long.map((a) => `--${a}`).join(", ")})`.trim(),
+    };
+  }
+  return { meta, args: args as unknown as CittyArgsDef };
 }
 
 /**

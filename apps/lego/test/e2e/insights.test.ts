@@ -370,9 +370,9 @@ describe("lego monitor and lego analytics on the local cloud", () => {
     expect(probes.exitCode).toBe(2);
     expect(probes.stderr).toContain("--probes");
     expect(probes.stderr).not.toMatch(/^\s+at /m);
-    const env = await lego(["monitor", "--env", "nosuch", "--once"]);
-    expect(env.exitCode).toBe(2);
-    expect(env.stderr).toContain("staging");
+    const unknownEnv = await lego(["monitor", "--env", "nosuch", "--once"]);
+    expect(unknownEnv.exitCode).toBe(2);
+    expect(unknownEnv.stderr).toContain("staging");
     const since = await lego(["analytics", "--since", "whenever"]);
     expect(since.exitCode).toBe(2);
     expect(since.stderr).toContain("--since");
