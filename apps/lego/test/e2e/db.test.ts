@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as emulator from "@lego/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneJson } from "../helpers.ts";
-import { assertBuilt, runBuilt, tempHome } from "./built.ts";
+import { assertBuilt, registerLocalCloud, runBuilt, tempHome } from "./built.ts";
 
 const M1 = "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);";
 const M2 = "INSERT INTO notes (body) VALUES ('first'), ('second');";
@@ -36,22 +36,7 @@ describe("lego db against the local cloud", () => {
     root = join(home.dir, "portfolio");
     env = { LEGO_HOME: home.legoHome, HOME: home.dir };
     cloud = await emulator.startLocalCloud({ stateDir: join(home.dir, "cloud") });
-    await mkdir(join(home.legoHome, "local"), { recursive: true });
-    await writeFile(
-      join(home.legoHome, "local", "server.json"),
-      JSON.stringify({
-        pid: process.pid,
-        port: cloud.port,
-        apiBaseUrl: cloud.apiBaseUrl,
-        token: cloud.token,
-        accountId: cloud.accountId,
-        accountSubdomain: cloud.accountSubdomain,
-        workersUrlPattern: cloud.workersUrlPattern,
-        stateDir: cloud.stateDir,
-        startedAt: new Date().toISOString(),
-        version: "test",
-      }),
-    );
+    await registerLocalCloud(home.legoHome, cloud);
     const dir = join(root, "services", "ledger");
     await mkdir(join(dir, "migrations"), { recursive: true });
     await mkdir(join(dir, "src"), { recursive: true });

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as emulator from "@lego/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, runBuilt, tempHome } from "./built.ts";
+import { assertBuilt, registerLocalCloud, runBuilt, tempHome } from "./built.ts";
 
 // LEGO_E2E_BIN runs the test against a copy of the built CLI (a build elsewhere empties dist/ meanwhile).
 const SCRIPT = process.env.LEGO_E2E_BIN ? { script: process.env.LEGO_E2E_BIN } : {};
@@ -69,22 +69,7 @@ describe("deploy failure paths on the local cloud", () => {
       zones: ["example.com"],
       strictZones: true,
     });
-    await mkdir(join(home.legoHome, "local"), { recursive: true });
-    await writeFile(
-      join(home.legoHome, "local", "server.json"),
-      JSON.stringify({
-        pid: process.pid,
-        port: cloud.port,
-        apiBaseUrl: cloud.apiBaseUrl,
-        token: cloud.token,
-        accountId: cloud.accountId,
-        accountSubdomain: cloud.accountSubdomain,
-        workersUrlPattern: cloud.workersUrlPattern,
-        stateDir: cloud.stateDir,
-        startedAt: new Date().toISOString(),
-        version: "test",
-      }),
-    );
+    await registerLocalCloud(home.legoHome, cloud);
     await mkdir(join(dir(), "src"), { recursive: true });
     await writeWorker("v1");
     await writeConfig(GOOD_ROUTES);

@@ -5,7 +5,7 @@ import { lstat, mkdir, readdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import * as emulator from "@lego/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, runBuilt, tempHome } from "./built.ts";
+import { assertBuilt, registerLocalCloud, runBuilt, tempHome } from "./built.ts";
 
 // LEGO_E2E_BIN runs the test against a copy of the built CLI (a build elsewhere empties dist/ meanwhile).
 const SCRIPT = process.env.LEGO_E2E_BIN ? { script: process.env.LEGO_E2E_BIN } : {};
@@ -24,22 +24,7 @@ describe.skipIf(process.platform === "win32")("files lego writes are private", (
     root = join(home.dir, "portfolio");
     env = { LEGO_HOME: home.legoHome, HOME: home.dir };
     cloud = await emulator.startLocalCloud({ stateDir: join(home.dir, "cloud") });
-    await mkdir(join(home.legoHome, "local"), { recursive: true });
-    await writeFile(
-      join(home.legoHome, "local", "server.json"),
-      JSON.stringify({
-        pid: process.pid,
-        port: cloud.port,
-        apiBaseUrl: cloud.apiBaseUrl,
-        token: cloud.token,
-        accountId: cloud.accountId,
-        accountSubdomain: cloud.accountSubdomain,
-        workersUrlPattern: cloud.workersUrlPattern,
-        stateDir: cloud.stateDir,
-        startedAt: new Date().toISOString(),
-        version: "test",
-      }),
-    );
+    await registerLocalCloud(home.legoHome, cloud);
     const dir = join(root, "services", "ledger");
     await mkdir(join(dir, "migrations"), { recursive: true });
     await mkdir(join(dir, "src"), { recursive: true });

@@ -27,7 +27,7 @@ import type { LocalCloud } from "@lego/emulator";
 import { createPrng, EMULATOR_VERSION, type FaultRule, startLocalCloud } from "@lego/emulator";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, binPath, runBuilt, tempHome } from "./built.ts";
+import { assertBuilt, binPath, registerLocalCloud, runBuilt, tempHome } from "./built.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../../../examples/portfolio", import.meta.url));
 const SERVICES = ["api-gateway", "auth-service", "data-service", "website"];
@@ -321,22 +321,7 @@ describe("reliability: the example portfolio under faults and kill -9", () => {
     const stateDir = join(home.legoHome, "local", "state");
     await mkdir(stateDir, { recursive: true });
     cloud = await startLocalCloud({ stateDir, port: 0, zones: ["example.com"], seed: SEED });
-    await writeFile(
-      join(home.legoHome, "local", "server.json"),
-      JSON.stringify({
-        pid: process.pid,
-        port: cloud.port,
-        apiBaseUrl: cloud.apiBaseUrl,
-        token: cloud.token,
-        accountId: cloud.accountId,
-        accountSubdomain: cloud.accountSubdomain,
-        workersUrlPattern: cloud.workersUrlPattern,
-        stateDir: cloud.stateDir,
-        startedAt: new Date().toISOString(),
-        version: EMULATOR_VERSION,
-      }),
-      { mode: 0o600 },
-    );
+    await registerLocalCloud(home.legoHome, cloud, EMULATOR_VERSION);
     const secrets = await lego(["secrets", "push", "auth-service", "--env", ENV], 120_000);
     expect(secrets.exitCode, secrets.stderr).toBe(0);
     const first = await lego(["deploy", "--all", "--env", ENV, "--json"]);
