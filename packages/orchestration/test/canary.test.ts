@@ -1,50 +1,25 @@
 // Portfolio runs with the canary strategy: a dependent starts only once what it depends on serves its
 // new version at 100% (read back from the API), on a local cloud with the real wrangler.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Cloud, openCloud } from "@lego/cloudflare";
+import type { Cloud } from "@lego/cloudflare";
 import { defaultCanaryThresholds, defaultDeployOptions } from "@lego/deployment";
 import { scanPortfolio } from "@lego/discovery";
-import { type LocalCloud, startLocalCloud } from "@lego/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: plain ESM without types, shared with the orchestration bench.
-import { generatePortfolio } from "../../../bench/portfolio/generate.mjs";
 import { deployServices } from "../src/index.ts";
+import { type PortfolioCloud, portfolioOnLocalCloud } from "./portfolio-cloud.ts";
 
-let dir: string;
+let fixture: PortfolioCloud;
 let root: string;
-let local: LocalCloud;
 let cloud: Cloud;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lego-orch-canary-"));
-  root = join(dir, "portfolio");
   // l1-svc-02 binds l0-svc-01: two waves.
-  await generatePortfolio(root, { services: 2, levels: 2 });
-  local = await startLocalCloud({ stateDir: join(dir, "cloud"), zones: ["example.com"] });
-  cloud = openCloud({
-    target: {
-      kind: "local",
-      apiBaseUrl: local.apiBaseUrl,
-      token: local.token,
-      accountId: local.accountId,
-      reason: "test",
-      description: "test",
-      workersUrlPattern: local.workersUrlPattern,
-      tokenSource: "local",
-    },
-    cwd: root,
-    stateDir: join(dir, "wrangler"),
-    baseEnv: { PATH: process.env.PATH, HOME: dir },
-  });
+  fixture = await portfolioOnLocalCloud("lego-orch-canary-", { services: 2, levels: 2 });
+  ({ root, cloud } = fixture);
 }, 120_000);
 
-afterAll(async () => {
-  await cloud?.dispose();
-  await local?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => fixture?.dispose());
 
 describe("deployServices with --strategy canary", () => {
   it("starts a dependent only once what it depends on has reached 100%", async () => {

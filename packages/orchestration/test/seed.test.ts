@@ -1,49 +1,20 @@
-// The seed README's orchestration snippet, run for real: the classes it names, constructed as it
-// writes them, then deploying a small generated portfolio to a local cloud with the real wrangler.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Cloud, openCloud } from "@lego/cloudflare";
+import type { Cloud } from "@lego/cloudflare";
 import { defaultHttpClient } from "@lego/deployment";
-import { type LocalCloud, startLocalCloud } from "@lego/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: plain ESM without types, shared with the orchestration bench.
-import { generatePortfolio } from "../../../bench/portfolio/generate.mjs";
 import { CrossDomainCoordinator, MultiDomainOrchestrator } from "../src/index.ts";
+import { type PortfolioCloud, portfolioOnLocalCloud } from "./portfolio-cloud.ts";
 
-let dir: string;
+let fixture: PortfolioCloud;
 let root: string;
-let local: LocalCloud;
 let cloud: Cloud;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lego-seed-orch-"));
-  root = join(dir, "portfolio");
   // 4 services in 2 levels: l1-svc-03 binds l0-svc-01 and l0-svc-02, l1-svc-04 binds l0-svc-01 and l0-svc-02's peer.
-  await generatePortfolio(root, { services: 4, levels: 2 });
-  local = await startLocalCloud({ stateDir: join(dir, "cloud"), zones: ["example.com"] });
-  cloud = openCloud({
-    target: {
-      kind: "local",
-      apiBaseUrl: local.apiBaseUrl,
-      token: local.token,
-      accountId: local.accountId,
-      reason: "test",
-      description: "test",
-      workersUrlPattern: local.workersUrlPattern,
-      tokenSource: "local",
-    },
-    cwd: root,
-    stateDir: join(dir, "wrangler"),
-    baseEnv: { PATH: process.env.PATH, HOME: dir },
-  });
+  fixture = await portfolioOnLocalCloud("lego-seed-orch-", { services: 4, levels: 2 });
+  ({ root, cloud } = fixture);
 }, 120_000);
 
-afterAll(async () => {
-  await cloud?.dispose();
-  await local?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => fixture?.dispose());
 
 describe("the seed's orchestration classes", () => {
   it("construct exactly as the seed README writes them", () => {
