@@ -1,8 +1,8 @@
 // `lego analytics` (the seed's `lego-portfolio analytics`): delivery metrics from the audit trail, the
-// run reports and git, from @lego/insights' deliveryMetrics; the HTML page goes under .lego/.
-import { mkdir, stat, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { portfolioStateDir, UsageError } from "@lego/core";
+// run reports and git, from @lego/insights' writeDeliveryReport; the HTML page goes under .lego/.
+import { stat } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
+import { UsageError } from "@lego/core";
 import type { DeliveryMetrics } from "@lego/insights";
 import { formatDuration } from "@lego/insights/render";
 import { defineCommand } from "../framework/define.ts";
@@ -35,7 +35,7 @@ export const analyticsCommand = defineCommand({
     ...rootArg,
   },
   async run(ctx, args) {
-    const { deliveryMetrics, parseSince, renderAnalyticsHtml } = await import("@lego/insights");
+    const { parseSince, writeDeliveryReport } = await import("@lego/insights");
     if (args.root !== undefined && args.root.trim() === "")
       throw new UsageError({
         code: "ERR_BAD_FLAG",
@@ -56,43 +56,16 @@ export const analyticsCommand = defineCommand({
         message: `--root ${root} is not a folder`,
         hint: "Pass the portfolio folder (--root ./portfolio), or run lego analytics in it.",
       });
-    const metrics = await deliveryMetrics({
+    return writeDeliveryReport({
       root,
       since,
       until: new Date(ctx.clock.now()),
       ...(args.service ? { service: args.service } : {}),
       ...(args.env ? { environment: args.env } : {}),
+      ...(args.html ? { html: args.html, cwd: ctx.cwd } : {}),
       clock: ctx.clock,
+      logger: ctx.logger,
     });
-    // A --service or --env that matches nothing is a typo, not an empty (and reassuring) answer.
-    if ((args.service || args.env) && metrics.deploys.length === 0) {
-      const { scanPortfolio } = await import("@lego/discovery");
-      const portfolio = await scanPortfolio({ root, logger: ctx.logger, clock: ctx.clock }).catch(
-        () => undefined,
-      );
-      const services = portfolio?.services ?? [];
-      if (args.service && !services.some((s) => s.name === args.service))
-        throw new UsageError({
-          code: "ERR_BAD_FLAG",
-          message: `--service ${args.service}: no service of ${root} and no deploy in its audit trail has that name`,
-          hint: `Services: ${services.map((s) => s.name).join(", ") || "none"}.`,
-        });
-      const envs = [...new Set(services.flatMap((s) => Object.keys(s.environments)))];
-      if (args.env && !envs.includes(args.env))
-        throw new UsageError({
-          code: "ERR_BAD_FLAG",
-          message: `--env ${args.env}: no service of ${root} and no deploy in its audit trail has that environment`,
-          hint: `Environments: ${envs.join(", ") || "none"}.`,
-        });
-    }
-    const htmlPath = args.html
-      ? isAbsolute(args.html)
-        ? args.html
-        : resolve(ctx.cwd, args.html)
-      : join(portfolioStateDir(root), "analytics.html");
-    await mkdir(dirname(htmlPath), { recursive: true });
-    await writeFile(htmlPath, renderAnalyticsHtml(metrics));
-    return { ...metrics, htmlPath };
   },
   human(result: DeliveryMetrics & { htmlPath: string }, ui) {
     const p = result.portfolio;
