@@ -147,5 +147,6 @@ export async function openCloud(ctx: CommandContext, cwd: string, portfolio?: Po
     // wrangler needs PATH and HOME; credentials in the ambient environment are dropped by the runner.
     baseEnv: process.env,
     ...(ctx.env.LEGO_WRANGLER_BIN ? { wranglerBin: ctx.env.LEGO_WRANGLER_BIN } : {}),
+    ...(ctx.env.LEGO_WRANGLER_REUSE !== undefined ? { reuseProcesses: ctx.env.LEGO_WRANGLER_REUSE } : {}),
   });
 }

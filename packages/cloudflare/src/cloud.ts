@@ -25,6 +25,8 @@ export interface OpenCloudOptions {
   baseEnv?: Record<string, string | undefined> | undefined;
   /** wrangler's JS entry; default the pinned dependency (`LEGO_WRANGLER_BIN` in the CLI). */
   wranglerBin?: string | undefined;
+  /** Long-lived wrangler processes (default true; see `WranglerRunnerOptions.reuseProcesses`). */
+  reuseProcesses?: boolean | undefined;
 }
 
 /**
@@ -53,6 +55,7 @@ export function openCloud(options: OpenCloudOptions): Cloud {
     stateDir: options.stateDir,
     baseEnv: options.baseEnv,
     ...(options.wranglerBin ? { wranglerBin: options.wranglerBin } : {}),
+    ...(options.reuseProcesses !== undefined ? { reuseProcesses: options.reuseProcesses } : {}),
   });
   return { target, client, wrangler, dispose: () => wrangler.dispose() };
 }

@@ -114,6 +114,9 @@ const runner = createWranglerRunner({
   baseEnv: { PATH: process.env.PATH, HOME: ${JSON.stringify(root)} },
   stateDir: ${JSON.stringify(join(root, `state-${watchdog}`))},
   watchdog: ${watchdog},
+  // With the watchdog: a long-lived wrangler process (the default). The control runs wrangler one
+  // process per command, as a runner without long-lived processes would leave it.
+  reuseProcesses: ${watchdog},
   // Straight to the API: a relay in the dead parent would end wrangler's requests (and so wrangler)
   // by itself; the watchdog alone must do it.
   relay: false,

@@ -96,6 +96,9 @@ process.exit(r.status ?? 1);
     nodePath: recorder,
     target: { apiBaseUrl: fake.baseURL, token: fixture.token, accountId: fixture.account.id },
     stateDir: join(root, "state"),
+    // The recorder sees each process's argv and environment: one process per command here (the
+    // long-lived processes have tests of their own below).
+    reuseProcesses: false,
     // An ambient global API key must not leak into wrangler: the target decides the credentials.
     baseEnv: {
       PATH: process.env.PATH,
@@ -303,5 +306,99 @@ describe("wrangler runner (real pinned wrangler)", () => {
       code: "ERR_WRANGLER_USAGE",
     });
     expect(await readRecorded()).toEqual([]);
+  });
+});
+
+describe("long-lived wrangler processes (reuseProcesses, the default)", () => {
+  let hosted: WranglerRunner;
+  beforeAll(() => {
+    hosted = createWranglerRunner({
+      cwd: service,
+      target: { apiBaseUrl: fake.baseURL, token: fixture.token, accountId: fixture.account.id },
+      stateDir: join(root, "state-hosted"),
+      baseEnv: { PATH: process.env.PATH, HOME: root },
+    });
+  });
+  afterAll(async () => {
+    await hosted?.dispose();
+  });
+
+  it("runs the next command in the process that ran the last, each with its own output and result", async () => {
+    const first = await hosted.deploy();
+    const second = await hosted.deploy({ name: "second-worker" });
+    expect(first.run.reusedProcess).toBe(false);
+    expect(second.run.reusedProcess).toBe(true);
+    // Each command's records and output are its own: the fake holds what each deploy reported.
+    expect(first.workerName).toBe(WORKER);
+    expect(second.workerName).toBe("second-worker");
+    expect(fake.scripts.get(WORKER)?.deployments[0]?.versions[0]?.version_id).toBe(first.versionId);
+    expect(fake.scripts.get("second-worker")?.deployments[0]?.versions[0]?.version_id).toBe(second.versionId);
+    expect(second.run.stdout).toContain("second-worker");
+    expect(second.run.stdout).not.toContain(`Uploaded ${WORKER} `);
+    expect(first.run.stdout).not.toContain("second-worker");
+    expect(`${first.run.stdout}${second.run.stdout}${first.run.stderr}`).not.toContain("LEGO-WRANGLER-HOST");
+    // The working folder is the command's: a dry run elsewhere bundles that folder's Worker.
+    const other = join(root, "hosted-other");
+    await mkdir(join(other, "src"), { recursive: true });
+    await writeFile(
+      join(other, "src/index.js"),
+      'export default { fetch() { return new Response("other"); } };\n',
+    );
+    await writeFile(
+      join(other, "wrangler.jsonc"),
+      JSON.stringify({ name: "hosted-other", main: "src/index.js", compatibility_date: "2025-09-01" }),
+    );
+    const dry = await hosted.deploy({ cwd: other, dryRun: true, outdir: join(other, "out") });
+    expect(dry.workerName).toBe("hosted-other");
+    expect(dry.run.reusedProcess).toBe(true);
+    expect(await readFile(join(other, "out", "index.js"), "utf8")).toContain('"other"');
+  });
+
+  it("a failed command reports as in a process of its own, and the next command gets a new process", async () => {
+    fake.fault({
+      method: "PUT",
+      path: /\/workers\/scripts\/failing-worker$/,
+      status: 400,
+      errors: [{ code: 10021, message: `Uploaded script is invalid (token ${fixture.token})` }],
+    });
+    await hosted.deploy();
+    const error = await failureOf(hosted.deploy({ name: "failing-worker" }));
+    expect(error).toMatchObject({
+      code: "ERR_WRANGLER_FAILED",
+      exitCode: 1,
+      details: { exitCode: 1, cfCode: 10021 },
+    });
+    expect(error.details?.stderrTail as string).toContain("Uploaded script is invalid (token ***)");
+    const after = await hosted.deploy();
+    expect(after.run.reusedProcess).toBe(false);
+    expect(after.versionId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("runs commands at once in processes of their own", async () => {
+    const [a, b] = await Promise.all([
+      hosted.deploy({ name: "at-once-a" }),
+      hosted.deploy({ name: "at-once-b" }),
+    ]);
+    expect(a.workerName).toBe("at-once-a");
+    expect(b.workerName).toBe("at-once-b");
+    expect(a.run.stdout).not.toContain("at-once-b");
+    expect(b.run.stdout).not.toContain("at-once-a");
+    expect(fake.scripts.get("at-once-a")?.deployments[0]?.versions[0]?.version_id).toBe(a.versionId);
+    expect(fake.scripts.get("at-once-b")?.deployments[0]?.versions[0]?.version_id).toBe(b.versionId);
+  });
+
+  it("a cancelled command ends its process, and the runner goes on", async () => {
+    fake.fault({ method: "GET", path: /\/workers\/services\//, status: 0, hang: true, times: 1 });
+    const controller = new AbortController();
+    const running = hosted.deploy({ signal: controller.signal });
+    const started = Date.now();
+    while (fake.find("GET", /\/workers\/services\//).length === 0) {
+      if (Date.now() - started > 20_000) throw new Error("wrangler never reached the API");
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    controller.abort();
+    expect(await failureOf(running)).toBeInstanceOf(InterruptedError);
+    const next = await hosted.deploy();
+    expect(next.versionId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

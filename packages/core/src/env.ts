@@ -72,6 +72,11 @@ export const envRegistry = {
     doc: "Path to the wrangler CLI's JS entry, to override the pinned one.",
     schema: nonEmpty(),
   }),
+  LEGO_WRANGLER_REUSE: spec({
+    doc: "Run wrangler commands in long-lived processes that skip Node's boot and wrangler's load after their first command (default on; 0 runs one process per command).",
+    schema: flag,
+    allowed: "1, 0, true, false, yes, no",
+  }),
   CLOUDFLARE_API_TOKEN: spec({
     doc: "Cloudflare API token; selects the `cloudflare` target.",
     schema: secretString,

@@ -14,6 +14,7 @@ import type {
 } from "@lego/secrets";
 import { type CommandContext, defineCommand, defineGroup } from "../framework/define.ts";
 import type { Ui } from "../framework/ui.ts";
+import { openCloud } from "../wiring.ts";
 
 const serviceArgs = {
   service: {
@@ -118,22 +119,11 @@ function requireEnv(located: Located, verb: string): string {
 
 /** The API and wrangler for the resolved target (@lego/cloudflare's one factory), as the secrets library uses them. */
 async function connect(ctx: CommandContext) {
-  const [{ openCloud }, { createApiSecretsReader, createWranglerSecretsWriter }] = await Promise.all([
-    import("@lego/cloudflare"),
+  const [cloud, { createApiSecretsReader, createWranglerSecretsWriter }] = await Promise.all([
+    openCloud(ctx, ctx.cwd),
     import("@lego/secrets"),
   ]);
-  const target = await ctx.target();
-  const cloud = openCloud({
-    target,
-    cwd: ctx.cwd,
-    logger: ctx.logger,
-    clock: ctx.clock,
-    signal: ctx.signal,
-    stateDir: resolve(ctx.legoHome, "wrangler"),
-    // wrangler needs PATH and HOME; the runner drops any credentials found in it.
-    baseEnv: process.env,
-    ...(ctx.env.LEGO_WRANGLER_BIN ? { wranglerBin: ctx.env.LEGO_WRANGLER_BIN } : {}),
-  });
+  const target = cloud.target;
   return {
     target,
     runner: cloud,

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Logger } from "@lego/core";
 import { createNullLogger, ExitCode, InterruptedError, LegoError, UsageError } from "@lego/core";
 import { INVALID_TOKEN_CF_CODES, type Redact, redactor } from "../errors.ts";
+import { canHost, createWranglerHostPool, type WranglerHostPool } from "./host.ts";
 import {
   findRecord,
   parseWranglerOutput,
@@ -65,6 +66,14 @@ export interface WranglerRunnerOptions {
    * after the spawn, before wrangler has even started, leaves a pipe already at end-of-file.
    */
   watchdog?: boolean | undefined;
+  /**
+   * Run commands in long-lived wrangler processes (default true, except on Windows): each process runs
+   * the unmodified wrangler CLI module afresh for every command, one at a time, and skips Node's boot and
+   * the compiling of wrangler's bundle after its first command (~1 s of CPU per command; see `host.ts`).
+   * A command that fails ends its process; commands with stdin (secrets) always get a process of their
+   * own. `false`: one process per command (the CLI's `LEGO_WRANGLER_REUSE=0`).
+   */
+  reuseProcesses?: boolean | undefined;
 }
 
 /** Options of {@link WranglerRunner.run}. */
@@ -93,6 +102,8 @@ export interface WranglerRunResult {
   /** The ND-JSON records wrangler wrote, in order. */
   records: WranglerOutputRecord[];
   durationMs: number;
+  /** Whether a long-lived wrangler process that had run a command before ran this one. */
+  reusedProcess: boolean;
 }
 
 /** Where a command acts: a service folder and a wrangler environment (`--env`). */
@@ -352,6 +363,8 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     return relay.then((r) => r.baseUrl);
   };
   const useWatchdog = (options.watchdog ?? true) && process.platform !== "win32";
+  const useHosts = (options.reuseProcesses ?? true) && process.platform !== "win32" && canHost(wranglerBin);
+  let hosts: WranglerHostPool | undefined;
   const running = new Set<number>();
   const buildDirs: string[] = [];
 
@@ -382,6 +395,74 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     } catch {}
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify({ latest: pinnedVersion, lastUpdate: Date.now() }));
+  }
+
+  /** The long-lived wrangler processes, made on first use. */
+  async function hostPool(dir: string): Promise<WranglerHostPool> {
+    const preload = useWatchdog ? await ensureDieWithLego(dir) : undefined;
+    hosts ??= createWranglerHostPool({
+      nodePath,
+      wranglerBin,
+      stateDir: dir,
+      preload,
+      env: {
+        ...baseEnv,
+        NODE_COMPILE_CACHE: join(dir, "compile-cache"),
+        TMPDIR: join(dir, "tmp"),
+        CI: "true",
+        FORCE_COLOR: "0",
+      },
+    });
+    return hosts;
+  }
+
+  /** One wrangler process for one command (execa): commands with stdin, or when hosts are off. */
+  async function spawnOne(
+    args: string[],
+    env: Record<string, string>,
+    cwd: string,
+    runOptions: WranglerRunOptions,
+    signal: AbortSignal | undefined,
+  ) {
+    const { execa } = await loadExeca();
+    const dir = await ensureStateDir();
+    const stdinOption = runOptions.stdin !== undefined ? ("pipe" as const) : ("ignore" as const);
+    const nodeArgs = useWatchdog
+      ? ["--no-warnings", "--require", await ensureDieWithLego(dir), wranglerBin, ...args]
+      : ["--no-warnings", wranglerBin, ...args];
+    const subprocess = execa(nodePath, nodeArgs, {
+      cwd,
+      env: useWatchdog
+        ? { ...env, LEGO_DIE_WITH_PARENT_FD: "3", LEGO_DIE_WITH_PARENT_PID: String(process.pid) }
+        : env,
+      extendEnv: false,
+      reject: false,
+      ...(runOptions.stdin !== undefined
+        ? { input: runOptions.stdin }
+        : useWatchdog
+          ? {}
+          : { stdin: "ignore" as const }),
+      ...(signal ? { cancelSignal: signal } : {}),
+      forceKillAfterDelay: 3000,
+      timeout: options.timeoutMs ?? 10 * 60_000,
+      stripFinalNewline: false,
+      maxBuffer: 64 * 1024 * 1024,
+      // Its own process group, so the preload (and a cancel) can end wrangler and esbuild together;
+      // fd 3 is the pipe whose end-of-file tells wrangler's preload that Lego is gone.
+      ...(useWatchdog ? { detached: true, stdio: [stdinOption, "pipe", "pipe", "pipe"] as const } : {}),
+    });
+    const pid = subprocess.pid;
+    if (pid !== undefined) running.add(pid);
+    let ended: Awaited<typeof subprocess> | undefined;
+    try {
+      ended = await subprocess;
+    } finally {
+      if (pid !== undefined) running.delete(pid);
+      // After a cancel or a timeout, esbuild may outlive wrangler: end the whole group.
+      if (useWatchdog && (ended === undefined || Boolean(ended.signal) || ended.isCanceled || ended.timedOut))
+        killGroup(pid);
+    }
+    return ended;
   }
 
   async function run(args: string[], runOptions: WranglerRunOptions = {}): Promise<WranglerRunResult> {
@@ -426,49 +507,19 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     if (signal?.aborted) throw new InterruptedError(`${command.join(" ")} was cancelled before it started`);
     logger.debug(`running ${command.join(" ")}`, { cwd });
-    const { execa } = await loadExeca();
     const started = Date.now();
     try {
-      const stdinOption = runOptions.stdin !== undefined ? ("pipe" as const) : ("ignore" as const);
-      const nodeArgs = useWatchdog
-        ? ["--no-warnings", "--require", await ensureDieWithLego(dir), wranglerBin, ...args]
-        : ["--no-warnings", wranglerBin, ...args];
-      const subprocess = execa(nodePath, nodeArgs, {
-        cwd,
-        env: useWatchdog
-          ? { ...env, LEGO_DIE_WITH_PARENT_FD: "3", LEGO_DIE_WITH_PARENT_PID: String(process.pid) }
-          : env,
-        extendEnv: false,
-        reject: false,
-        ...(runOptions.stdin !== undefined
-          ? { input: runOptions.stdin }
-          : useWatchdog
-            ? {}
-            : { stdin: "ignore" as const }),
-        ...(signal ? { cancelSignal: signal } : {}),
-        forceKillAfterDelay: 3000,
-        timeout: options.timeoutMs ?? 10 * 60_000,
-        stripFinalNewline: false,
-        maxBuffer: 64 * 1024 * 1024,
-        // Its own process group, so the preload (and a cancel) can end wrangler and esbuild together;
-        // fd 3 is the pipe whose end-of-file tells wrangler's preload that Lego is gone.
-        ...(useWatchdog ? { detached: true, stdio: [stdinOption, "pipe", "pipe", "pipe"] as const } : {}),
-      });
-      const pid = subprocess.pid;
-      if (pid !== undefined) running.add(pid);
-      let ended: Awaited<typeof subprocess> | undefined;
-      try {
-        ended = await subprocess;
-      } finally {
-        if (pid !== undefined) running.delete(pid);
-        // After a cancel or a timeout, esbuild may outlive wrangler: end the whole group.
-        if (
-          useWatchdog &&
-          (ended === undefined || Boolean(ended.signal) || ended.isCanceled || ended.timedOut)
-        )
-          killGroup(pid);
-      }
-      const result = ended;
+      const hosted =
+        useHosts && runOptions.stdin === undefined
+          ? await (await hostPool(dir)).run({
+              args,
+              env,
+              cwd,
+              signal,
+              timeoutMs: options.timeoutMs ?? 10 * 60_000,
+            })
+          : undefined;
+      const result = hosted ?? (await spawnOne(args, env, cwd, runOptions, signal));
       const durationMs = Date.now() - started;
       const records = wantOutput
         ? parseWranglerOutput(await readFile(outputPath, "utf8").catch(() => ""), logger)
@@ -519,7 +570,15 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
         });
       }
       logger.debug(`${command.join(" ")} finished in ${durationMs} ms`);
-      return { command, exitCode: result.exitCode ?? 0, stdout, stderr, records, durationMs };
+      return {
+        command,
+        exitCode: result.exitCode ?? 0,
+        stdout,
+        stderr,
+        records,
+        durationMs,
+        reusedProcess: hosted?.reused ?? false,
+      };
     } finally {
       if (wantOutput) await rm(outputPath, { force: true });
     }
@@ -730,6 +789,9 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     },
 
     async dispose() {
+      const pool = hosts;
+      hosts = undefined;
+      await pool?.dispose();
       for (const pid of running) killGroup(pid);
       running.clear();
       const r = relay;

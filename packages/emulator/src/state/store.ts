@@ -6,6 +6,14 @@ import { nowIso, sha256Hex, stableHex32 } from "../ids.ts";
 import { AssetStore } from "./assets.ts";
 import type { CloudState, SecretRecord, ZoneRecord } from "./types.ts";
 
+/** One change waiting in a {@link StateStore.mutateGrouped} group. */
+interface GroupItem<O> {
+  fn: (draft: CloudState) => Promise<O> | O;
+  apply: (draft: CloudState, outs: O[]) => Promise<void>;
+  resolve: (out: O) => void;
+  reject: (error: unknown) => void;
+}
+
 /** What a fresh state starts with. */
 export interface StateDefaults {
   accountId: string;
@@ -29,6 +37,9 @@ export class StateStore {
   readonly assets: AssetStore;
   state: CloudState;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Per kind, the group of {@link mutateGrouped} changes waiting for their turn (joined until it starts). */
+  #open = new Map<string, GroupItem<unknown>[]>();
+  #pending = 0;
   #moduleCache = new Map<string, Uint8Array>();
 
   private constructor(stateDir: string, state: CloudState) {
@@ -80,6 +91,7 @@ export class StateStore {
    * the state and is written to disk; when it throws, nothing changes.
    */
   mutate<T>(fn: (draft: CloudState) => Promise<T> | T): Promise<T> {
+    this.#pending++;
     const run = this.#queue.then(async () => {
       const draft = structuredClone(this.state);
       const out = await fn(draft);
@@ -87,8 +99,88 @@ export class StateStore {
       await this.#write();
       return out;
     });
-    this.#queue = run.catch(() => {});
+    this.#queue = run.catch(() => {}).finally(() => this.#pending--);
     return run;
+  }
+
+  /** Whether a mutation is running or waiting: a change made now would queue behind it. */
+  get busy(): boolean {
+    return this.#pending > 0;
+  }
+
+  /**
+   * Like {@link mutate}, for changes the runtime must accept before they count (a version upload is
+   * checked by starting it, a deployment by running it): `fn` changes the draft, then `apply(draft, outs)`
+   * proves it and throws when the runtime refuses. Changes of one `kind` that arrive while others are
+   * being applied wait together and are applied as a group, with one runtime start, as Cloudflare takes
+   * concurrent deploys without queueing them behind each other's start-up. When the group's apply fails,
+   * each change is applied again on its own, so every caller gets the answer its change alone would get.
+   * `fn` may run more than once (on a fresh draft each time); its result is the caller's.
+   */
+  mutateGrouped<O>(
+    kind: string,
+    fn: (draft: CloudState) => Promise<O> | O,
+    apply: (draft: CloudState, outs: O[]) => Promise<void>,
+  ): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      const item = { fn, apply, resolve, reject } as GroupItem<unknown>;
+      const open = this.#open.get(kind);
+      if (open) {
+        open.push(item);
+        return;
+      }
+      const group = [item];
+      this.#open.set(kind, group);
+      this.#pending++;
+      const run = this.#queue.then(async () => {
+        this.#open.delete(kind);
+        await this.#applyGroup(group);
+      });
+      this.#queue = run.catch(() => {}).finally(() => this.#pending--);
+    });
+  }
+
+  async #applyGroup(group: GroupItem<unknown>[]): Promise<void> {
+    let alone = group;
+    if (group.length > 1) {
+      let draft = structuredClone(this.state);
+      const done: Array<{ item: GroupItem<unknown>; out: unknown }> = [];
+      for (const item of group) {
+        const next = structuredClone(draft);
+        try {
+          done.push({ item, out: await item.fn(next) });
+          draft = next;
+        } catch (error) {
+          item.reject(error);
+        }
+      }
+      try {
+        if (done.length > 0) {
+          await (done[0] as { item: GroupItem<unknown> }).item.apply(
+            draft,
+            done.map((d) => d.out),
+          );
+          this.state = draft;
+          await this.#write();
+        }
+        for (const { item, out } of done) item.resolve(out);
+        return;
+      } catch {
+        alone = done.map((d) => d.item);
+      }
+    }
+    for (const item of alone) {
+      try {
+        const draft = structuredClone(this.state);
+        const out = await item.fn(draft);
+        await item.apply(draft, [out]);
+        this.state = draft;
+        await this.#write();
+        item.resolve(out);
+      } catch (error) {
+        item.reject(error);
+      }
+    }
   }
 
   /** Ensures zones named `names` exist (seeded from options). */
