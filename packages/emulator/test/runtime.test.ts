@@ -366,6 +366,66 @@ describe("WebSockets", () => {
   });
 });
 
+describe("concurrent deploys", () => {
+  const names = ["c1", "c2", "c3", "c4"];
+  const code = (body: string) =>
+    `export default { fetch() { return new Response(${JSON.stringify(body)}); } };`;
+
+  it("uploads at once: each is checked on its own, a Worker that throws at start-up is refused alone", async () => {
+    for (const n of names) await deploy(n, code(`${n} v1`), {}, `${n}.example.com`);
+    const uploads = await Promise.all(
+      names.map((n) =>
+        api<{ id: string }>(
+          cloud,
+          "POST",
+          `${acct()}/workers/scripts/${n}/versions`,
+          uploadForm(n === "c3" ? "throw new Error('boom at start-up');" : code(`${n} v2`)),
+        ),
+      ),
+    );
+    expect(uploads.map((u) => u.status)).toEqual([200, 200, 400, 200]);
+    expect(uploads[2]?.json.errors[0]?.code).toBe(10021);
+    expect(uploads[2]?.json.errors[0]?.message).toContain("boom at start-up");
+    // Recorded: the good versions, not the refused one.
+    const listed = await api<{ items: Array<{ id: string }> }>(
+      cloud,
+      "GET",
+      `${acct()}/workers/scripts/c3/versions`,
+    );
+    expect(listed.json.result.items).toHaveLength(1);
+
+    // Deployments at once, one of them of a version that does not exist: it alone is refused (404),
+    // the others are all live, each answering with its new version.
+    const deployments = await Promise.all(
+      names.map((n, i) =>
+        api(cloud, "POST", `${acct()}/workers/scripts/${n}/deployments`, {
+          strategy: "percentage",
+          versions: [
+            {
+              version_id: n === "c3" ? "00000000-0000-4000-8000-000000000000" : uploads[i]?.json.result.id,
+              percentage: 100,
+            },
+          ],
+        }),
+      ),
+    );
+    expect(deployments.map((d) => d.status)).toEqual([200, 200, 404, 200]);
+    const bodies = await Promise.all(names.map((n) => request(cloud.port, `${n}.example.com`)));
+    expect(bodies.map((b) => b.body)).toEqual(["c1 v2", "c2 v2", "c3 v1", "c4 v2"]);
+    // And the record agrees: each script's active deployment is the version it answers with.
+    for (const [i, n] of names.entries()) {
+      const active = await api<{ deployments: Array<{ versions: Array<{ version_id: string }> }> }>(
+        cloud,
+        "GET",
+        `${acct()}/workers/scripts/${n}/deployments`,
+      );
+      const live = active.json.result.deployments[0]?.versions[0]?.version_id;
+      if (n === "c3") expect(live).toBeDefined();
+      else expect(live).toBe(uploads[i]?.json.result.id);
+    }
+  });
+});
+
 describe("start-up with a Worker that no longer starts", () => {
   it("leaves it out, serves the others, and takes it back on the next deploy", async () => {
     const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as {
