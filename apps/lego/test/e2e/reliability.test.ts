@@ -541,7 +541,12 @@ describe("reliability: the example portfolio under faults and kill -9", () => {
       if (!runId) await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, delayMs));
-    const finishedFirst = exited;
+    // Finished first: the process is gone, or its journal already records the end of the run (lego is
+    // then only stopping its wrangler processes): a run that ended is rightly not "interrupted".
+    const journal = runId
+      ? await readFile(join(root, ".lego", "runs", runId, "journal.jsonl"), "utf8").catch(() => "")
+      : "";
+    const finishedFirst = exited || journal.includes('"run.finished"');
     const seen = (await orphans(true)).length;
     child.kill("SIGKILL");
     const killedAt = Date.now();
