@@ -13,11 +13,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { generatePortfolio } from "./portfolio/generate.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { startLocalCloud } = await import("@lego/emulator");
 const require = createRequire(import.meta.url);
 const wranglerCli = join(dirname(require.resolve("wrangler/package.json")), "wrangler-dist/cli.js");
@@ -157,13 +155,20 @@ try {
         const d = performance.now();
         const r = await runner.deploy({ env: "staging" });
         if (r.run.reusedProcess !== (reuseProcesses && j > 0))
-          throw new Error(`deploy ${j}: reusedProcess ${r.run.reusedProcess}, expected ${reuseProcesses && j > 0}`);
+          throw new Error(
+            `deploy ${j}: reusedProcess ${r.run.reusedProcess}, expected ${reuseProcesses && j > 0}`,
+          );
         walls.push(performance.now() - d);
       }
     } finally {
       await runner.dispose();
     }
-    return { wall: performance.now() - t, cpu: childCpuMs() - cpu, walls, calls: (cloud.requests.length - before) / HOSTED };
+    return {
+      wall: performance.now() - t,
+      cpu: childCpuMs() - cpu,
+      walls,
+      calls: (cloud.requests.length - before) / HOSTED,
+    };
   };
   await viaRunner(true); // the runner's compile cache is written
   const hosted = [];
@@ -178,7 +183,9 @@ try {
   const sc = median(separate.map((s) => s.cpu));
   const first = median(hosted.map((h) => h.walls[0]));
   const later = median(hosted.flatMap((h) => h.walls.slice(1)));
-  console.log(`${HOSTED} real deploys through Lego's wrangler runner: one process per command, against long-lived processes`);
+  console.log(
+    `${HOSTED} real deploys through Lego's wrangler runner: one process per command, against long-lived processes`,
+  );
   console.log(`  reuseProcesses: false (one process per deploy)  ${ms(sw)} wall ${ms(sc)} CPU`);
   console.log(
     `  reuseProcesses: true (the default)               ${ms(hw)} wall ${ms(hc)} CPU   ratio ${(hw / sw).toFixed(2)}x wall, ${(hc / sc).toFixed(2)}x CPU`,

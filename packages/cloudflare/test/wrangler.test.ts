@@ -387,6 +387,30 @@ describe("long-lived wrangler processes (reuseProcesses, the default)", () => {
     expect(fake.scripts.get("at-once-b")?.deployments[0]?.versions[0]?.version_id).toBe(b.versionId);
   });
 
+  it("prewarm starts a process that the next command waits for and uses, instead of starting another", async () => {
+    const stateDir = join(root, "state-warm");
+    const warm = createWranglerRunner({
+      cwd: service,
+      target: { apiBaseUrl: fake.baseURL, token: fixture.token, accountId: fixture.account.id },
+      stateDir,
+      baseEnv: { PATH: process.env.PATH, HOME: root },
+    });
+    try {
+      warm.prewarm(1);
+      // Sent while the process still loads wrangler: it waits for that process.
+      const deployed = await warm.deploy();
+      expect(deployed.run.reusedProcess).toBe(true);
+      expect(deployed.versionId).toMatch(/^[0-9a-f-]{36}$/);
+      const { execFileSync } = await import("node:child_process");
+      const hosts = execFileSync("pgrep", ["-f", join(stateDir, "wrangler-host.cjs")], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean);
+      expect(hosts).toHaveLength(1);
+    } finally {
+      await warm.dispose();
+    }
+  });
+
   it("a cancelled command ends its process, and the runner goes on", async () => {
     fake.fault({ method: "GET", path: /\/workers\/services\//, status: 0, hang: true, times: 1 });
     const controller = new AbortController();

@@ -153,6 +153,9 @@ export async function deployServices(
       breakStaleLock: options.breakStaleLock,
     }),
     async (run) => {
+      // wrangler's processes start while the plan is announced and each first service validates and
+      // reads its rollback point: the first deploys then skip Node's boot and wrangler's load.
+      ctx.cloud.wrangler.prewarm?.(Math.min(concurrency, plan.services.length));
       ctx.onProgress?.({
         type: "plan",
         runId: run.id,

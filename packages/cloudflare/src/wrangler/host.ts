@@ -26,6 +26,8 @@ export interface HostCommand {
   cwd: string;
   signal?: AbortSignal | undefined;
   timeoutMs: number;
+  /** A warm-up (see `WranglerRunner.prewarm`): other commands wait for its host rather than start one. */
+  warmup?: boolean | undefined;
 }
 
 /** How a hosted command ended, in the terms the runner reads from execa. */
@@ -251,10 +253,29 @@ export function createWranglerHostPool(options: WranglerHostPoolOptions): Wrangl
     return host;
   };
 
-  const run = async (command: HostCommand): Promise<HostCommandResult | undefined> => {
-    if (unsupported) return undefined;
+  const warming = new Set<Promise<unknown>>();
+  const takeIdle = (): Host | undefined => {
     let host = idle.pop();
     while (host?.exited) host = idle.pop();
+    return host;
+  };
+
+  const run = (command: HostCommand): Promise<HostCommandResult | undefined> => {
+    if (!command.warmup) return runOn(command);
+    const p = runOn(command);
+    warming.add(p);
+    void p.finally(() => warming.delete(p)).catch(() => {});
+    return p;
+  };
+
+  const runOn = async (command: HostCommand): Promise<HostCommandResult | undefined> => {
+    if (unsupported) return undefined;
+    let host = takeIdle();
+    // A host warming up will be idle soon, and sooner than a new one would be.
+    while (!host && !command.warmup && warming.size > 0) {
+      await Promise.race(warming).catch(() => {});
+      host = takeIdle();
+    }
     const reused = host !== undefined;
     host ??= await start();
     setRef(host, true);

@@ -153,6 +153,12 @@ export interface WranglerRunner {
   readonly wranglerBin: string;
   /** Runs `wrangler ...args`; throws ERR_WRANGLER_FAILED on a non-zero exit, InterruptedError on cancel. */
   run(args: string[], options?: WranglerRunOptions): Promise<WranglerRunResult>;
+  /**
+   * Starts up to `count` long-lived wrangler processes now (each runs `wrangler --version`), so the
+   * commands that follow skip Node's boot and wrangler's load. A command arriving meanwhile waits for one
+   * of them rather than starting another. Nothing without `reuseProcesses`. Never throws.
+   */
+  prewarm(count: number): void;
   /** `wrangler --version`, e.g. "4.164.0". */
   version(options?: { signal?: AbortSignal | undefined }): Promise<string>;
   /** `wrangler whoami` (stdout). */
@@ -465,7 +471,11 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     return ended;
   }
 
-  async function run(args: string[], runOptions: WranglerRunOptions = {}): Promise<WranglerRunResult> {
+  async function run(
+    args: string[],
+    runOptions: WranglerRunOptions = {},
+    warmup = false,
+  ): Promise<WranglerRunResult> {
     const { target } = options;
     const secrets = [target.token, ...(runOptions.secrets ?? [])];
     const redact: Redact = redactor(...secrets);
@@ -517,6 +527,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
               cwd,
               signal,
               timeoutMs: options.timeoutMs ?? 10 * 60_000,
+              warmup,
             })
           : undefined;
       const result = hosted ?? (await spawnOne(args, env, cwd, runOptions, signal));
@@ -599,7 +610,15 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
 
   const runner: WranglerRunner = {
     wranglerBin,
-    run,
+    run: (args, runOptions) => run(args, runOptions),
+
+    prewarm(count) {
+      if (!useHosts) return;
+      for (let i = 0; i < count; i++)
+        run(["--version"], { outputFile: false }, true).catch((error: unknown) => {
+          logger.debug("warming a wrangler process failed", { error: String(error) });
+        });
+    },
 
     async version(opts = {}) {
       const result = await run(["--version"], { outputFile: false, signal: opts.signal });
