@@ -10,6 +10,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const direct = {
   "@lego/core": [],
   "@lego/runtime": [],
+  "@lego/cli-kit": ["@lego/core"],
   "@lego/cloudflare": ["@lego/core"],
   "@lego/emulator": ["@lego/core"],
   "@lego/discovery": ["@lego/cloudflare", "@lego/runtime"],
@@ -18,12 +19,13 @@ const direct = {
   "@lego/deployment": ["@lego/database", "@lego/secrets", "@lego/discovery"],
   "@lego/orchestration": ["@lego/deployment"],
   "@lego/insights": ["@lego/orchestration"],
-  "create-lego-service": ["@lego/discovery", "@lego/runtime"],
+  "create-lego-service": ["@lego/cli-kit", "@lego/discovery", "@lego/runtime"],
   "@lego/cli": [
     "@lego/orchestration",
     "@lego/insights",
     "@lego/emulator",
     "create-lego-service",
+    "@lego/cli-kit",
     "@lego/runtime",
   ],
 };

@@ -23,7 +23,7 @@ export default defineConfig(
     entry: ["src/index.ts", "src/bin.ts", "src/bins/*.ts"],
     splitting: true,
     noExternal: [
-      /^@lego\/(core|cloudflare|discovery|database|secrets|deployment|orchestration|insights|runtime)$/,
+      /^@lego\/(core|cli-kit|cloudflare|discovery|database|secrets|deployment|orchestration|insights|runtime)$/,
       // zod/mini only (what @lego/core validates the environment with, on every command). Classic `zod`
       // stays external: bundled, it would share a chunk with zod/mini and put all of zod (~40 ms) back on
       // every command's start. zod is a dependency anyway: the library entry's types use zod/mini.

@@ -1,15 +1,17 @@
 import type { Readable, Writable } from "node:stream";
-import { styleText } from "node:util";
-import { ExitCode, type Prompter, toLegoError, UsageError } from "@lego/core";
-import { type ArgsDef, defineCommand, parseArgs, renderUsage } from "citty";
+import { type ArgsDef, defineCommand, type ParsedArgs, runCommand } from "@lego/cli-kit";
+import { createNonInteractivePrompter, type Prompter, UsageError } from "@lego/core";
 import pkg from "../package.json" with { type: "json" };
 import { completeScaffoldOptions } from "./ask.ts";
 import { parseHostnames, parseList, SERVICE_TYPES, type ServiceType } from "./options.ts";
 import { planScaffold } from "./plan.ts";
-import { createTerminalPrompter } from "./prompter.ts";
+import { createInquirerPrompter } from "./prompter.ts";
 import { type ScaffoldResult, writeScaffold } from "./write.ts";
 
-/** The arguments of `create-lego-service` (also used by `lego create`). */
+/**
+ * The arguments of `create-lego-service`, parsed by @lego/cli-kit as `lego`'s are (`--json`, `--help`,
+ * `--version` and `--debug` are the kit's own).
+ */
 export const createArgs = {
   name: { type: "positional", required: false, description: "Service name (the Worker name)" },
   type: { type: "string", description: `Service type: ${SERVICE_TYPES.join(", ")}`, valueHint: "type" },
@@ -43,17 +45,10 @@ export const createArgs = {
     valueHint: "spec",
   },
   "dry-run": { type: "boolean", description: "Print the plan; write nothing" },
-  json: { type: "boolean", description: "Print one JSON document on stdout" },
 } as const satisfies ArgsDef;
 
-const command = defineCommand({
-  meta: {
-    name: "create-lego-service",
-    version: pkg.version,
-    description: "Scaffold a Lego service on Cloudflare Workers",
-  },
-  args: { ...createArgs, help: { type: "boolean", alias: "h", description: "Show this help" } },
-});
+/** What {@link runCreate} takes: the parsed {@link createArgs}. */
+export type CreateArgs = ParsedArgs<typeof createArgs>;
 
 /** The streams, environment and folder a run of the CLI works with; tests pass their own. */
 export interface CliIo {
@@ -79,33 +74,10 @@ export interface CreateOutput {
   nextSteps: string[];
 }
 
-const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** Throws exit 2 for a flag the command does not define (citty accepts anything). */
-export function rejectUnknownFlags(parsed: Record<string, unknown>, defs: ArgsDef): void {
-  const known = new Set<string>(["_"]);
-  for (const [key, def] of Object.entries(defs)) {
-    known.add(key);
-    known.add(camel(key));
-    const aliases = "alias" in def ? def.alias : undefined;
-    for (const alias of typeof aliases === "string" ? [aliases] : (aliases ?? [])) known.add(alias);
-  }
-  const unknown = Object.keys(parsed).filter((k) => !known.has(k));
-  if (unknown.length > 0) {
-    const flag = unknown[0]!;
-    throw new UsageError({
-      code: "ERR_SCAFFOLD_UNKNOWN_FLAG",
-      message: `Unknown flag --${flag}`,
-      hint: "Run with --help to list the flags.",
-    });
-  }
-}
-
-/** Reads a string flag, treating `--flag` with no value as a usage error. */
-function stringFlag(args: Record<string, unknown>, flag: string): string | undefined {
-  const value = args[flag];
+/** A string flag's value, treating an empty one (`--domain ""`) as a usage error. */
+function stringFlag(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || value === "") {
+  if (value === "") {
     throw new UsageError({
       code: "ERR_SCAFFOLD_MISSING_OPTION",
       message: `--${flag} needs a value`,
@@ -117,38 +89,30 @@ function stringFlag(args: Record<string, unknown>, flag: string): string | undef
 
 /**
  * Turns parsed `create` arguments into a scaffold, asking for what is missing through `prompter`, and
- * returns what was (or, with `--dry-run`, would be) written. Shared by `create-lego-service` and `lego create`.
+ * returns what was (or, with `--dry-run`, would be) written: the handler of `create-lego-service`.
  */
 export async function runCreate(
-  args: Record<string, unknown>,
+  args: CreateArgs,
   context: { cwd: string; prompter: Prompter },
 ): Promise<{ output: CreateOutput; result?: ScaffoldResult }> {
-  const positionals = (args._ as string[] | undefined) ?? [];
-  if (positionals.length > 1) {
-    throw new UsageError({
-      code: "ERR_SCAFFOLD_UNKNOWN_FLAG",
-      message: `Unexpected argument ${JSON.stringify(positionals[1])}`,
-      hint: "Pass one service name; flags start with --.",
-    });
-  }
   const options = await completeScaffoldOptions(
     {
-      name: positionals[0],
-      type: stringFlag(args, "type") as ServiceType | undefined,
-      domain: stringFlag(args, "domain"),
-      environments: parseList(stringFlag(args, "env")),
-      hostnames: parseHostnames(stringFlag(args, "hostnames")),
-      dir: stringFlag(args, "dir"),
-      accountId: stringFlag(args, "account-id"),
-      zoneId: stringFlag(args, "zone-id"),
-      authService: stringFlag(args, "auth-service"),
-      dataService: stringFlag(args, "data-service"),
-      runtimeVersion: stringFlag(args, "runtime-version"),
+      name: args.name,
+      type: stringFlag(args.type, "type") as ServiceType | undefined,
+      domain: stringFlag(args.domain, "domain"),
+      environments: parseList(stringFlag(args.env, "env")),
+      hostnames: parseHostnames(stringFlag(args.hostnames, "hostnames")),
+      dir: stringFlag(args.dir, "dir"),
+      accountId: stringFlag(args.accountId, "account-id"),
+      zoneId: stringFlag(args.zoneId, "zone-id"),
+      authService: stringFlag(args.authService, "auth-service"),
+      dataService: stringFlag(args.dataService, "data-service"),
+      runtimeVersion: stringFlag(args.runtimeVersion, "runtime-version"),
     },
     context.prompter,
   );
   const plan = planScaffold(options);
-  const dryRun = args["dry-run"] === true;
+  const dryRun = args.dryRun;
   const result = dryRun ? undefined : await writeScaffold(plan, { cwd: context.cwd });
   return {
     output: {
@@ -186,48 +150,49 @@ export function renderCreateOutput(
   return lines.join("\n");
 }
 
-function write(stream: Writable, text: string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
+/**
+ * The `create-lego-service` command, on @lego/cli-kit (the framework `lego` runs on). `prompter`
+ * replaces the terminal's (tests script answers with it).
+ */
+export function createLegoServiceCommand(options: {
+  cwd: string;
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable;
+  prompter?: Prompter | undefined;
+}) {
+  return defineCommand({
+    meta: {
+      name: "create-lego-service",
+      description: "Scaffold a Lego service on Cloudflare Workers",
+      examples: [
+        "create-lego-service notes --type data-service --domain notes.example.com",
+        "create-lego-service edge --type api-gateway --env staging,production --dir services/edge",
+        "create-lego-service site --type static-site --dry-run --json",
+      ],
+    },
+    version: pkg.version,
+    args: createArgs,
+    async run(ctx, args): Promise<CreateOutput> {
+      const prompter =
+        options.prompter ??
+        (ctx.interactive
+          ? createInquirerPrompter({ input: options.stdin, output: options.stdout })
+          : createNonInteractivePrompter());
+      return (await runCreate(args, { cwd: options.cwd, prompter })).output;
+    },
+    human(output, out) {
+      out.print(renderCreateOutput(output, out.style));
+    },
+  });
 }
 
 /**
  * Runs `create-lego-service` with the given argv and streams; returns the exit code. Never calls
- * `process.exit`, so tests run it in-process. `--json` prints exactly one document on stdout.
+ * `process.exit`, so tests run it in-process. `--json` prints exactly one document on stdout; bad input
+ * is exit 2 naming the flag, as in `lego`.
  */
 export async function runCreateLegoServiceCli(io: CliIo): Promise<number> {
-  const json = io.argv.includes("--json");
-  const style = (format: "bold" | "dim" | "green", text: string) =>
-    styleText(format, text, { stream: io.stdout });
-  try {
-    const args = parseArgs(io.argv, command.args as ArgsDef) as Record<string, unknown>;
-    if (args.help === true) {
-      await write(io.stdout, `${await renderUsage(command)}\n`);
-      return ExitCode.Success;
-    }
-    rejectUnknownFlags(args, command.args as ArgsDef);
-    const prompter =
-      io.prompter ??
-      createTerminalPrompter(
-        { stdinIsTTY: io.stdin.isTTY === true, stdoutIsTTY: io.stdout.isTTY === true, env: io.env, json },
-        { input: io.stdin, output: io.stdout },
-      );
-    const { output } = await runCreate(args, { cwd: io.cwd, prompter });
-    if (json) await write(io.stdout, `${JSON.stringify({ ok: true, data: output })}\n`);
-    else await write(io.stdout, renderCreateOutput(output, style));
-    return ExitCode.Success;
-  } catch (thrown) {
-    const error = toLegoError(thrown);
-    if (json) {
-      const body = { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-      await write(io.stdout, `${JSON.stringify({ ok: false, error: body })}\n`);
-    } else {
-      const hint = error.hint ? `\n  ${error.hint}` : "";
-      const stack = error.kind === "system" && io.env.LEGO_DEBUG ? `\n${error.stack ?? ""}` : "";
-      await write(
-        io.stderr,
-        `${styleText("red", "✖", { stream: io.stderr })} ${error.message}${hint}${stack}\n`,
-      );
-    }
-    return error.exitCode;
-  }
+  const command = createLegoServiceCommand(io);
+  const { exitCode } = await runCommand(command, io.argv, io);
+  return exitCode;
 }

@@ -4,7 +4,10 @@
 export const ScaffoldErrorCode = [
   /** A required answer (name, type) is missing and there is no terminal to ask: the message names the flag. */
   "ERR_SCAFFOLD_MISSING_OPTION",
-  /** An unknown flag or an extra argument. */
+  /**
+   * No longer thrown: the CLI parses with @lego/cli-kit, whose `ERR_UNKNOWN_FLAG`,
+   * `ERR_FLAG_VALUE` and `ERR_UNEXPECTED_ARGUMENT` are the codes lego uses too. Kept, as codes are never reused.
+   */
   "ERR_SCAFFOLD_UNKNOWN_FLAG",
   /** The service name is not a valid Worker name. */
   "ERR_SCAFFOLD_NAME_INVALID",

@@ -9,8 +9,14 @@
  */
 export type { PartialScaffoldOptions } from "./ask.ts";
 export { completeScaffoldOptions } from "./ask.ts";
-export type { CliIo, CreateOutput } from "./cli.ts";
-export { createArgs, renderCreateOutput, runCreate, runCreateLegoServiceCli } from "./cli.ts";
+export type { CliIo, CreateArgs, CreateOutput } from "./cli.ts";
+export {
+  createArgs,
+  createLegoServiceCommand,
+  renderCreateOutput,
+  runCreate,
+  runCreateLegoServiceCli,
+} from "./cli.ts";
 export { ScaffoldErrorCode } from "./errors.ts";
 export type {
   InitInputs,

@@ -1,26 +1,9 @@
 import type { Readable, Writable } from "node:stream";
+import { canPrompt, type TerminalInfo } from "@lego/cli-kit";
 import { type Choice, createNonInteractivePrompter, InterruptedError, type Prompter } from "@lego/core";
 
-/** The streams and environment that decide whether a command may ask questions. */
-export interface TerminalInfo {
-  stdinIsTTY: boolean;
-  stdoutIsTTY: boolean;
-  env: Record<string, string | undefined>;
-  json: boolean;
-}
-
-/** Whether the `CI` variable says CI: set, and not empty, `0` or `false` (any case). */
-export function isCi(ci: string | undefined): boolean {
-  return ci !== undefined && ci.trim() !== "" && !/^(0|false)$/i.test(ci.trim());
-}
-
-/**
- * The one place interactivity is decided, for both CLIs (`lego` and `create-lego-service`): prompt
- * only when stdin and stdout are terminals, not in CI ({@link isCi}), and not with `--json`.
- */
-export function canPrompt(info: TerminalInfo): boolean {
-  return info.stdinIsTTY && info.stdoutIsTTY && !info.json && !isCi(info.env.CI);
-}
+// The interactivity decision is @lego/cli-kit's, shared with lego; re-exported for this package's users.
+export { canPrompt, isCi, type TerminalInfo } from "@lego/cli-kit";
 
 function interrupted(error: unknown): never {
   const name = error instanceof Error ? error.name : "";

@@ -117,6 +117,7 @@ describe("create-lego-service in-process", () => {
         code: "ERR_SCAFFOLD_MISSING_OPTION",
         message: "Missing service name (<name>)",
         hint: expect.stringContaining("create-lego-service my-service"),
+        exitCode: 2,
       },
     });
   });
@@ -125,6 +126,45 @@ describe("create-lego-service in-process", () => {
     expect((await run(["a1", "--type", "static-site", "--bogus"])).stderr).toContain("Unknown flag --bogus");
     expect((await run(["a1", "--type"])).code).toBe(2);
     expect((await run(["a1", "b1", "--type", "static-site"])).stderr).toContain('Unexpected argument "b1"');
+  });
+
+  it("suggests the closest flag for a typo, with exit 2 and no stack trace (@lego/cli-kit's parser)", async () => {
+    const human = await run(["a1", "--type", "static-site", "--domian", "a.example.com"]);
+    expect(human.code).toBe(2);
+    expect(human.stderr).toContain("Unknown flag --domian for `create-lego-service`");
+    expect(human.stderr).toContain("Did you mean --domain?");
+    expect(human.stderr).not.toContain("    at ");
+    const json = await run(["a1", "--type", "static-site", "--domian", "a.example.com", "--json"]);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: false,
+      error: {
+        code: "ERR_UNKNOWN_FLAG",
+        message: "Unknown flag --domian for `create-lego-service`",
+        hint: "Did you mean --domain? Run `create-lego-service --help` to see its options.",
+        exitCode: 2,
+        details: { flag: "--domian" },
+      },
+    });
+    const noValue = await run(["a1", "--type", "--json"]);
+    expect(noValue.code).toBe(2);
+    expect(JSON.parse(noValue.stdout).error).toMatchObject({
+      code: "ERR_FLAG_VALUE",
+      details: { flag: "type" },
+    });
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it("prints --help and --version with exit 0", async () => {
+    const help = await run(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("USAGE create-lego-service");
+    expect(help.stdout).toContain("--domain");
+    expect(help.stdout).toContain("GLOBAL OPTIONS");
+    expect(help.stdout).toContain("--json");
+    const version = await run(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it("refuses a non-empty folder with exit 2", async () => {
@@ -142,6 +182,8 @@ describe("create-lego-service in-process", () => {
     expect(canPrompt({ ...tty, stdinIsTTY: false })).toBe(false);
     expect(canPrompt({ ...tty, stdoutIsTTY: false })).toBe(false);
     expect(canPrompt({ ...tty, env: { CI: "true" } })).toBe(false);
+    expect(canPrompt({ ...tty, env: { CI: "0" } })).toBe(true);
+    expect(canPrompt({ ...tty, env: { CI: "false" } })).toBe(true);
     expect(canPrompt({ ...tty, json: true })).toBe(false);
   });
 });

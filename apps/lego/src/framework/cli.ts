@@ -1,4 +1,5 @@
 import { homedir } from "node:os";
+import { extractGlobalFlags } from "@lego/cli-kit";
 import {
   type Clock,
   createNonInteractivePrompter,
@@ -57,33 +58,6 @@ export interface CliOutcome {
   error?: LegoError;
 }
 
-interface GlobalFlags {
-  json: boolean;
-  debug: boolean;
-  help: boolean;
-  version: boolean;
-}
-
-/** Takes the framework's own flags out of argv (before `--`), wherever they are. */
-function extractGlobals(argv: readonly string[]): { flags: GlobalFlags; rest: string[] } {
-  const flags: GlobalFlags = { json: false, debug: false, help: false, version: false };
-  const rest: string[] = [];
-  let passthrough = false;
-  for (const token of argv) {
-    if (passthrough) {
-      rest.push(token);
-      continue;
-    }
-    if (token === "--") passthrough = true;
-    if (token === "--json") flags.json = true;
-    else if (token === "--debug") flags.debug = true;
-    else if (token === "--help" || token === "-h") flags.help = true;
-    else if (token === "--version") flags.version = true;
-    else rest.push(token);
-  }
-  return { flags, rest };
-}
-
 /** Fails loudly (at start-up, in every test) when a command declares a flag the framework owns. */
 function assertTree(node: CommandNode, path: string): void {
   if (node.kind === "group") {
@@ -138,7 +112,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
 
   const alias = seedAliasFor(options.binName);
   const expanded = alias ? expandSeedAlias(alias.alias, argv) : hoistRoot(argv);
-  const { flags, rest } = extractGlobals(expanded);
+  const { flags, rest } = extractGlobalFlags(expanded);
   const debug = flags.debug || truthy(rawEnv.LEGO_DEBUG);
   const colorEnv = {
     ...(rawEnv.NO_COLOR !== undefined ? { NO_COLOR: rawEnv.NO_COLOR } : {}),

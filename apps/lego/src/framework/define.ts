@@ -1,21 +1,12 @@
+import type { CommandMeta as KitCommandMeta } from "@lego/cli-kit";
 import type { Target } from "@lego/cloudflare";
 import type { Clock, LegoEnv, Logger, Prompter, Redactor } from "@lego/core";
 import type { Vault } from "@lego/secrets";
 import { type ArgsDef, type ParsedArgs, withStandardAliases } from "./args.ts";
 import type { Ui } from "./ui.ts";
 
-/** What `--help` and the router know about a command or group. */
-export interface CommandMeta {
-  /** The word typed on the command line (`up` in `lego local up`). */
-  name: string;
-  /** One line, shown in the parent's command list and at the top of `--help`. */
-  description: string;
-  /** Other words that select it. */
-  aliases?: readonly string[];
-  /** Left out of the parent's command list (still runnable). */
-  hidden?: boolean;
-  /** Full command lines shown under EXAMPLES in `--help`. */
-  examples?: readonly string[];
+/** What `--help` and the router know about a command or group (@lego/cli-kit's, plus lego's own). */
+export interface CommandMeta extends KitCommandMeta {
   /** Ctrl-C is how the command ends (a live view): its result is rendered and the exit code is 0, not 130. */
   endsOnInterrupt?: boolean;
 }

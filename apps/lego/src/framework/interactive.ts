@@ -1,27 +1,5 @@
-// Interactivity and the prompter are create-lego-service's: both CLIs decide the same way (CI=0 and
-// CI=false are not CI) and ask through the same @inquirer/prompts prompter.
-import { canPrompt } from "create-lego-service";
-
-export { createInquirerPrompter, isCi } from "create-lego-service";
-
-/** The inputs of the one interactivity decision. */
-export interface InteractivityInputs {
-  stdinIsTTY: boolean;
-  stdoutIsTTY: boolean;
-  /** The `CI` variable, raw. */
-  ci: string | undefined;
-  json: boolean;
-}
-
-/**
- * Whether lego may ask questions: stdin and stdout are terminals, not in CI, not `--json`. Everything
- * else gets a prompter that fails with exit 2 naming the flag.
- */
-export function isInteractive(inputs: InteractivityInputs): boolean {
-  return canPrompt({
-    stdinIsTTY: inputs.stdinIsTTY,
-    stdoutIsTTY: inputs.stdoutIsTTY,
-    env: { CI: inputs.ci },
-    json: inputs.json,
-  });
-}
+// The interactivity decision is @lego/cli-kit's (CI=0 and CI=false are not CI), shared with
+// create-lego-service; both CLIs ask through create-lego-service's @inquirer/prompts prompter.
+export type { InteractivityInputs } from "@lego/cli-kit";
+export { isCi, isInteractive } from "@lego/cli-kit";
+export { createInquirerPrompter } from "create-lego-service";

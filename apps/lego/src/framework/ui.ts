@@ -1,7 +1,10 @@
+import { errorLines, formatValue, jsonError, jsonResult } from "@lego/cli-kit";
 import type { Clock, LegoError, LogFields, Logger, Redactor } from "@lego/core";
 import { createLogUpdate } from "log-update";
 import { paint, type StyleFormat, stripAnsi } from "./color.ts";
 import { createTaskList, type TaskList } from "./tasks.ts";
+
+export { formatValue } from "@lego/cli-kit";
 
 /** A writable text stream: `process.stdout`, or a fake one in tests. */
 export interface TextStream {
@@ -152,7 +155,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     result(data, human) {
       ui.end();
       if (json) {
-        stdout.write(`${redactor.redact(JSON.stringify({ ok: true, data: data ?? null }))}\n`);
+        stdout.write(`${redactor.redact(jsonResult(data))}\n`);
         return;
       }
       if (human) human(data, ui);
@@ -160,31 +163,8 @@ export function createRenderer(options: RendererOptions): Renderer {
     },
     error(error) {
       ui.end();
-      if (json) {
-        const body = {
-          code: error.code,
-          message: error.message,
-          ...(error.hint ? { hint: error.hint } : {}),
-          exitCode: error.exitCode,
-          ...(error.details ? { details: error.details } : {}),
-        };
-        stdout.write(`${redactor.redact(JSON.stringify({ ok: false, error: body }))}\n`);
-      }
-      toErr(mark("✗", "red", error.message));
-      if (error.hint) toErr(`  ${paint(color, "dim", error.hint)}`);
-      if (debug) {
-        toErr(paint(color, "dim", `  code: ${error.code}, exit code: ${error.exitCode}`));
-        let current: unknown = error;
-        let depth = 0;
-        while (current instanceof Error && depth < 5) {
-          if (current.stack)
-            toErr(paint(color, "dim", depth === 0 ? current.stack : `Caused by: ${current.stack}`));
-          current = current.cause;
-          depth++;
-        }
-      } else if (error.kind === "system") {
-        toErr(`  ${paint(color, "dim", "Run again with --debug for details.")}`);
-      }
+      if (json) stdout.write(`${redactor.redact(jsonError(error))}\n`);
+      for (const line of errorLines(error, { color, debug })) toErr(line);
     },
     raw(text) {
       toOut(text);
@@ -214,31 +194,4 @@ export function createRenderer(options: RendererOptions): Renderer {
 // Task-list redraws need their cursor escapes even when colour is off; only SGR (colour) goes.
 function stripAnsiKeepCursor(text: string): string {
   return text.replace(/\x1b\[[0-9;]*m/g, "");
-}
-
-/**
- * The default human rendering of a result with no `human` renderer: `key: value` lines, nested
- * objects indented, arrays as `- item` lines.
- */
-export function formatValue(value: unknown, indent = ""): string {
-  if (value === null || value === undefined) return `${indent}-`;
-  if (typeof value !== "object") return `${indent}${String(value)}`;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return `${indent}(none)`;
-    return value
-      .map((item) =>
-        item !== null && typeof item === "object"
-          ? `${indent}-\n${formatValue(item, `${indent}  `)}`
-          : `${indent}- ${String(item)}`,
-      )
-      .join("\n");
-  }
-  return Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) =>
-      v !== null && typeof v === "object"
-        ? `${indent}${k}:\n${formatValue(v, `${indent}  `)}`
-        : `${indent}${k}: ${v === null ? "-" : String(v)}`,
-    )
-    .join("\n");
 }
