@@ -2,8 +2,6 @@
 import type { CreateOutput } from "create-lego-service";
 import { defineCommand } from "../framework/define.ts";
 
-const list = (value: string | undefined) => value?.split(/[,\s]+/).filter(Boolean);
-
 /** `lego create <name> --type <type>`: writes a new service (wrangler config, domain config, Worker, tests). */
 export const createCommand = defineCommand({
   meta: {
@@ -58,37 +56,10 @@ export const createCommand = defineCommand({
     "dry-run": { type: "boolean", description: "Print the plan; write nothing" },
   },
   async run(ctx, args): Promise<CreateOutput> {
-    const { completeScaffoldOptions, parseHostnames, planScaffold, writeScaffold } = await import(
-      "create-lego-service"
-    );
-    const options = await completeScaffoldOptions(
-      {
-        name: args.name,
-        type: args.type,
-        domain: args.domain,
-        environments: list(args.env),
-        hostnames: parseHostnames(args.hostnames),
-        dir: args.dir,
-        accountId: args.accountId,
-        zoneId: args.zoneId,
-        authService: args.authService,
-        dataService: args.dataService,
-        runtimeVersion: args.runtimeVersion,
-      },
-      ctx.prompter,
-    );
-    const plan = planScaffold(options);
-    const written = args.dryRun ? undefined : await writeScaffold(plan, { cwd: ctx.cwd });
-    return {
-      name: plan.options.name,
-      type: plan.options.type,
-      dir: written?.dir ?? plan.dir,
-      dryRun: args.dryRun,
-      files: plan.files.map((f) => f.path),
-      environments: plan.environments,
-      secrets: plan.secrets,
-      nextSteps: plan.nextSteps,
-    };
+    // The scaffolder's own handler (create-lego-service's), loaded on use: the same steps as its binary.
+    const { runCreate } = await import("create-lego-service");
+    const { output } = await runCreate(args, { cwd: ctx.cwd, prompter: ctx.prompter });
+    return output;
   },
   human(result, ui) {
     ui.print(
