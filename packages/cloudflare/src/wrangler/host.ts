@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { writeFileAtomic } from "@lego/core";
 
 /**
  * Long-lived wrangler processes: each runs the pinned, unmodified `wrangler-dist/cli.js` again for every
@@ -164,7 +164,8 @@ function ensureHostScript(dir: string): Promise<string> {
   const path = join(dir, "wrangler-host.cjs");
   let file = hostFiles.get(dir);
   if (!file || !existsSync(path)) {
-    file = writeFile(path, HOST_SOURCE, { mode: 0o600 }).then(() => path);
+    // Atomic: another Lego sharing the folder may be starting a host from this file right now.
+    file = writeFileAtomic(path, HOST_SOURCE, { mode: 0o600 }).then(() => path);
     file.catch(() => hostFiles.delete(dir));
     hostFiles.set(dir, file);
   }

@@ -5,7 +5,14 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "@lego/core";
-import { createNullLogger, ExitCode, InterruptedError, LegoError, UsageError } from "@lego/core";
+import {
+  createNullLogger,
+  ExitCode,
+  InterruptedError,
+  LegoError,
+  UsageError,
+  writeFileAtomic,
+} from "@lego/core";
 import { INVALID_TOKEN_CF_CODES, type Redact, redactor } from "../errors.ts";
 import { canHost, createWranglerHostPool, type WranglerHostPool } from "./host.ts";
 import {
@@ -403,6 +410,38 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     await writeFile(file, JSON.stringify({ latest: pinnedVersion, lastUpdate: Date.now() }));
   }
 
+  /** A command's environment: the offline settings, the relay and the target's credentials win. */
+  async function commandEnv(
+    dir: string,
+    extra: Record<string, string> | undefined,
+    outputPath: string | undefined,
+  ): Promise<Record<string, string>> {
+    const { target } = options;
+    return {
+      ...baseEnv,
+      ...extra,
+      CLOUDFLARE_API_BASE_URL: await ensureRelay(),
+      CLOUDFLARE_API_TOKEN: target.token,
+      ...(target.accountId ? { CLOUDFLARE_ACCOUNT_ID: target.accountId } : {}),
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_HIDE_BANNER: "true",
+      WRANGLER_SEND_ERROR_REPORTS: "false",
+      WRANGLER_NO_SKILLS_UPDATE_PROMPTS: "true",
+      CI: "true",
+      FORCE_COLOR: "0",
+      XDG_CONFIG_HOME: join(dir, "config"),
+      NODE_COMPILE_CACHE: join(dir, "compile-cache"),
+      TMPDIR: join(dir, "tmp"),
+      ...(outputPath ? { WRANGLER_OUTPUT_FILE_PATH: outputPath } : {}),
+    };
+  }
+
+  /**
+   * Warm-ups handed to the pool: commands wait for this before asking the pool for a process, so a
+   * command sent right after `prewarm()` finds the warming processes instead of starting its own.
+   */
+  let warmupsQueued: Promise<void> | undefined;
+
   /** The long-lived wrangler processes, made on first use. */
   async function hostPool(dir: string): Promise<WranglerHostPool> {
     const preload = useWatchdog ? await ensureDieWithLego(dir) : undefined;
@@ -471,11 +510,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     return ended;
   }
 
-  async function run(
-    args: string[],
-    runOptions: WranglerRunOptions = {},
-    warmup = false,
-  ): Promise<WranglerRunResult> {
+  async function run(args: string[], runOptions: WranglerRunOptions = {}): Promise<WranglerRunResult> {
     const { target } = options;
     const secrets = [target.token, ...(runOptions.secrets ?? [])];
     const redact: Redact = redactor(...secrets);
@@ -496,29 +531,14 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     await seedUpdateCheck(dir);
     const wantOutput = runOptions.outputFile ?? true;
     const outputPath = join(dir, "output", `${randomUUID()}.ndjson`);
-    const env: Record<string, string> = {
-      ...baseEnv,
-      ...runOptions.env,
-      CLOUDFLARE_API_BASE_URL: await ensureRelay(),
-      CLOUDFLARE_API_TOKEN: target.token,
-      ...(target.accountId ? { CLOUDFLARE_ACCOUNT_ID: target.accountId } : {}),
-      WRANGLER_SEND_METRICS: "false",
-      WRANGLER_HIDE_BANNER: "true",
-      WRANGLER_SEND_ERROR_REPORTS: "false",
-      WRANGLER_NO_SKILLS_UPDATE_PROMPTS: "true",
-      CI: "true",
-      FORCE_COLOR: "0",
-      XDG_CONFIG_HOME: join(dir, "config"),
-      NODE_COMPILE_CACHE: join(dir, "compile-cache"),
-      TMPDIR: join(dir, "tmp"),
-      ...(wantOutput ? { WRANGLER_OUTPUT_FILE_PATH: outputPath } : {}),
-    };
+    const env = await commandEnv(dir, runOptions.env, wantOutput ? outputPath : undefined);
     const signals = [options.signal, runOptions.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     if (signal?.aborted) throw new InterruptedError(`${command.join(" ")} was cancelled before it started`);
     logger.debug(`running ${command.join(" ")}`, { cwd });
     const started = Date.now();
     try {
+      if (warmupsQueued) await warmupsQueued;
       const hosted =
         useHosts && runOptions.stdin === undefined
           ? await (await hostPool(dir)).run({
@@ -527,7 +547,6 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
               cwd,
               signal,
               timeoutMs: options.timeoutMs ?? 10 * 60_000,
-              warmup,
             })
           : undefined;
       const result = hosted ?? (await spawnOne(args, env, cwd, runOptions, signal));
@@ -610,14 +629,30 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
 
   const runner: WranglerRunner = {
     wranglerBin,
-    run: (args, runOptions) => run(args, runOptions),
+    run,
 
     prewarm(count) {
-      if (!useHosts) return;
-      for (let i = 0; i < count; i++)
-        run(["--version"], { outputFile: false }, true).catch((error: unknown) => {
-          logger.debug("warming a wrangler process failed", { error: String(error) });
-        });
+      if (!useHosts || count < 1) return;
+      const before = warmupsQueued;
+      warmupsQueued = (async () => {
+        await before;
+        const dir = await ensureStateDir();
+        const [pool, env] = await Promise.all([hostPool(dir), commandEnv(dir, undefined, undefined)]);
+        for (let i = 0; i < count; i++)
+          pool
+            .run({
+              args: ["--version"],
+              env,
+              cwd: dir,
+              timeoutMs: options.timeoutMs ?? 10 * 60_000,
+              warmup: true,
+            })
+            .catch((error: unknown) => {
+              logger.debug("warming a wrangler process failed", { error: String(error) });
+            });
+      })().catch((error: unknown) => {
+        logger.debug("warming wrangler processes failed", { error: String(error) });
+      });
     },
 
     async version(opts = {}) {
@@ -902,7 +937,8 @@ function ensureDieWithLego(dir: string): Promise<string> {
   const path = join(dir, "die-with-lego.cjs");
   let file = dieWithLegoFiles.get(dir);
   if (!file || !existsSync(path)) {
-    file = writeFile(path, DIE_WITH_LEGO_SOURCE, { mode: 0o600 }).then(() => path);
+    // Atomic: another Lego sharing the folder may be starting wrangler with this file right now.
+    file = writeFileAtomic(path, DIE_WITH_LEGO_SOURCE, { mode: 0o600 }).then(() => path);
     file.catch(() => dieWithLegoFiles.delete(dir));
     dieWithLegoFiles.set(dir, file);
   }
