@@ -30,19 +30,23 @@ export function requireScript(state: CloudState, name: string): ScriptRecord {
   return script;
 }
 
+/** A Worker that does not start is Cloudflare's 400 / 10021; any other error is passed on as it is. */
+export function startupRefusal(error: unknown): unknown {
+  return error instanceof WorkerStartupError
+    ? new CfApiError(
+        400,
+        CfCode.ScriptValidation,
+        `Uncaught error while starting the Worker: ${error.message}`,
+      )
+    : error;
+}
+
 /** Runs the runtime on `draft`; a Worker that does not start is Cloudflare's 400 / 10021. */
 export async function applyRuntime(req: ApiRequest, draft: CloudState): Promise<void> {
   try {
     await req.services.runtime.apply(draft);
   } catch (error) {
-    if (error instanceof WorkerStartupError) {
-      throw new CfApiError(
-        400,
-        CfCode.ScriptValidation,
-        `Uncaught error while starting the Worker: ${error.message}`,
-      );
-    }
-    throw error;
+    throw startupRefusal(error);
   }
 }
 

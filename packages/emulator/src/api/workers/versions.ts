@@ -13,6 +13,7 @@ import {
   newDeployment,
   requireScript,
   scriptParam,
+  startupRefusal,
   versionObject,
 } from "./shared.ts";
 import { versionFromUpload } from "./upload.ts";
@@ -93,14 +94,7 @@ async function checkUploads(req: ApiRequest, draft: CloudState, uploads: Upload[
       throw error instanceof WorkerStartupError ? new CheckAlone() : error;
     });
   } catch (error) {
-    if (error instanceof WorkerStartupError) {
-      throw new CfApiError(
-        400,
-        CfCode.ScriptValidation,
-        `Uncaught error while starting the Worker: ${error.message}`,
-      );
-    }
-    throw error;
+    throw startupRefusal(error);
   }
 }
 
@@ -124,12 +118,7 @@ async function postVersion(req: ApiRequest) {
     const version = await versionFromUpload(req, probe, script, upload.metadata, upload.parts, "wrangler");
     if (probe.d1.length === d1Before) {
       await runtime.validate(name, version, probe.secrets[name] ?? {}).catch((error: unknown) => {
-        if (!(error instanceof WorkerStartupError)) throw error;
-        throw new CfApiError(
-          400,
-          CfCode.ScriptValidation,
-          `Uncaught error while starting the Worker: ${error.message}`,
-        );
+        throw startupRefusal(error);
       });
       checked = true;
     }
