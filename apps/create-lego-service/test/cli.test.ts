@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { captureOutput } from "@lego/cli-kit";
 import { createScriptedPrompter, type Prompter } from "@lego/core";
 import { execa } from "execa";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -18,16 +19,7 @@ afterEach(async () => {
 
 /** Runs the CLI in-process with captured streams (not a TTY unless a prompter is scripted). */
 async function run(argv: string[], prompter?: Prompter) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
+  const { stdout, stderr, text } = captureOutput();
   const code = await runCreateLegoServiceCli({
     argv,
     cwd: root,
@@ -37,7 +29,7 @@ async function run(argv: string[], prompter?: Prompter) {
     stderr,
     ...(prompter ? { prompter } : {}),
   });
-  return { code, stdout: out, stderr: err };
+  return { code, stdout: text().out, stderr: text().err };
 }
 
 describe("create-lego-service in-process", () => {

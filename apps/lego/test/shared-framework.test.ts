@@ -19,16 +19,7 @@ afterEach(async () => {
 });
 
 async function runScaffolder(argv: string[], env: Record<string, string | undefined> = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
+  const { stdout, stderr, text } = kit.captureOutput();
   const code = await scaffolder.runCreateLegoServiceCli({
     argv,
     cwd: root,
@@ -37,7 +28,7 @@ async function runScaffolder(argv: string[], env: Record<string, string | undefi
     stdout,
     stderr,
   });
-  return { code, stdout: out, stderr: err };
+  return { code, stdout: text().out, stderr: text().err };
 }
 
 describe("one command framework for both CLIs", () => {

@@ -6,6 +6,8 @@
  */
 export type { ArgDef, ArgsDef, FlagDef, ParsedArgs, PositionalDef } from "./args.ts";
 export { aliasesOf, parseArgv, parseIntegerFlag, reservedFlagNames } from "./args.ts";
+export type { CapturedOutput } from "./capture.ts";
+export { captureOutput } from "./capture.ts";
 export type { StyleFormat } from "./color.ts";
 export { paint, shouldUseColor, stripAnsi } from "./color.ts";
 export type { Command, CommandIo, CommandOutcome, Output, OutputStream, RunContext } from "./command.ts";

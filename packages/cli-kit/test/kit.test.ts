@@ -1,8 +1,8 @@
-import { PassThrough } from "node:stream";
 import { OperationError, UsageError } from "@lego/core";
 import { describe, expect, it } from "vitest";
 import {
   canPrompt,
+  captureOutput,
   closest,
   defineCommand,
   errorLines,
@@ -38,22 +38,8 @@ const greet = defineCommand({
   },
 });
 
-function streams(tty = false) {
-  const stdout = Object.assign(new PassThrough(), { isTTY: tty });
-  const stderr = Object.assign(new PassThrough(), { isTTY: tty });
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
-  return { stdout, stderr, text: () => ({ out, err }) };
-}
-
 async function run(argv: string[], env: Record<string, string | undefined> = {}, tty = false) {
-  const s = streams(tty);
+  const s = captureOutput(tty);
   const outcome = await runCommand(greet, argv, {
     env,
     stdin: { isTTY: tty },
