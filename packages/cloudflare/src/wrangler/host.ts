@@ -87,7 +87,8 @@ const WATCHED = ["SIGINT", "SIGTERM", "SIGHUP", "beforeExit", "uncaughtException
 let current;
 function end(job, code, last) {
   current = undefined;
-  process.stdout.write(${JSON.stringify(END)} + job.id + " " + code + "\\u0000");
+  // "last": this host exits now, so Lego must not give it another command.
+  process.stdout.write(${JSON.stringify(END)} + job.id + " " + code + (last ? " last" : "") + "\\u0000");
   process.stderr.write(${JSON.stringify(END)} + job.id + "\\u0000");
   if (last) reallyExit(0);
 }
@@ -134,7 +135,8 @@ async function run(job) {
   for (const e of WATCHED)
     for (const l of process.listeners(e)) if (!before.get(e).includes(l)) process.removeListener(e, l);
   process.exitCode = undefined;
-  // Hosts end by SIGKILL, which skips Node's write of its compile cache: write it after the first command.
+  // A host may end by SIGKILL (cancel, timeout, Lego gone), which skips Node's write of its compile
+  // cache at exit: write it after the first command.
   if (!flushed) {
     flushed = true;
     try { Module.flushCompileCache?.(); } catch {}
@@ -176,6 +178,8 @@ interface Host {
   child: ChildProcess;
   commands: number;
   exited: boolean;
+  /** The host said it exits after its command: it gets no other. */
+  retiring?: boolean | undefined;
   /** Set when the host could not start (e.g. "ENOENT"). */
   error?: string | undefined;
   /** Called when the host exits, with its code and signal. */
@@ -316,8 +320,10 @@ export function createWranglerHostPool(options: WranglerHostPoolOptions): Wrangl
       };
       const maybeDone = () => {
         if (code === undefined || !stderrDone) return;
-        if (code === "unsupported") return finish({ unsupported: true });
-        const exitCode = Number(code);
+        const [value, last] = code.split(" ");
+        if (last === "last") h.retiring = true;
+        if (value === "unsupported") return finish({ unsupported: true });
+        const exitCode = Number(value);
         finish({ exitCode, failed: exitCode !== 0 });
       };
       const onOut = (chunk: string) => {
@@ -366,7 +372,7 @@ export function createWranglerHostPool(options: WranglerHostPoolOptions): Wrangl
       kill(h);
       return undefined;
     }
-    if (!result.failed && !h.exited && h.commands < MAX_COMMANDS_PER_HOST) {
+    if (!result.failed && !h.exited && !h.retiring && h.commands < MAX_COMMANDS_PER_HOST) {
       setRef(h, false);
       idle.push(h);
     } else if (!h.exited) {
