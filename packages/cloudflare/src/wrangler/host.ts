@@ -161,15 +161,19 @@ commands.on("end", () => reallyExit(0));
 commands.on("error", () => reallyExit(0));
 `;
 
-const hostFiles = new Map<string, Promise<string>>();
-function ensureHostScript(dir: string): Promise<string> {
-  const path = join(dir, "wrangler-host.cjs");
-  let file = hostFiles.get(dir);
+const scriptFiles = new Map<string, Promise<string>>();
+/**
+ * Writes a script Lego starts Node with (the host, the die-with-Lego preload) into `dir` once per Lego
+ * process, atomically: another Lego sharing the folder may be starting Node from that file right now.
+ * Its path.
+ */
+export function ensureScript(dir: string, name: string, source: string): Promise<string> {
+  const path = join(dir, name);
+  let file = scriptFiles.get(path);
   if (!file || !existsSync(path)) {
-    // Atomic: another Lego sharing the folder may be starting a host from this file right now.
-    file = writeFileAtomic(path, HOST_SOURCE, { mode: 0o600 }).then(() => path);
-    file.catch(() => hostFiles.delete(dir));
-    hostFiles.set(dir, file);
+    file = writeFileAtomic(path, source, { mode: 0o600 }).then(() => path);
+    file.catch(() => scriptFiles.delete(path));
+    scriptFiles.set(path, file);
   }
   return file;
 }
@@ -223,7 +227,7 @@ export function createWranglerHostPool(options: WranglerHostPoolOptions): Wrangl
   };
 
   const start = async (): Promise<Host> => {
-    const script = await ensureHostScript(options.stateDir);
+    const script = await ensureScript(options.stateDir, "wrangler-host.cjs", HOST_SOURCE);
     const args = [
       "--no-warnings",
       ...(options.preload ? ["--require", options.preload] : []),

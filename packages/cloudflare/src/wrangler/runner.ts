@@ -5,16 +5,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Logger } from "@lego/core";
-import {
-  createNullLogger,
-  ExitCode,
-  InterruptedError,
-  LegoError,
-  UsageError,
-  writeFileAtomic,
-} from "@lego/core";
+import { createNullLogger, ExitCode, InterruptedError, LegoError, UsageError } from "@lego/core";
 import { INVALID_TOKEN_CF_CODES, type Redact, redactor } from "../errors.ts";
-import { canHost, createWranglerHostPool, type WranglerHostPool } from "./host.ts";
+import { canHost, createWranglerHostPool, ensureScript, type WranglerHostPool } from "./host.ts";
 import {
   findRecord,
   parseWranglerOutput,
@@ -931,18 +924,9 @@ const DIE_WITH_LEGO_SOURCE = `"use strict";
 })();
 `;
 
-const dieWithLegoFiles = new Map<string, Promise<string>>();
 /** Writes the preload once per state folder; its path. */
 function ensureDieWithLego(dir: string): Promise<string> {
-  const path = join(dir, "die-with-lego.cjs");
-  let file = dieWithLegoFiles.get(dir);
-  if (!file || !existsSync(path)) {
-    // Atomic: another Lego sharing the folder may be starting wrangler with this file right now.
-    file = writeFileAtomic(path, DIE_WITH_LEGO_SOURCE, { mode: 0o600 }).then(() => path);
-    file.catch(() => dieWithLegoFiles.delete(dir));
-    dieWithLegoFiles.set(dir, file);
-  }
-  return file;
+  return ensureScript(dir, "die-with-lego.cjs", DIE_WITH_LEGO_SOURCE);
 }
 
 /**
