@@ -17,7 +17,7 @@ if (!existsSync(legoBin)) {
   console.error("lego is not built: run `pnpm exec turbo run build` first.");
   process.exit(1);
 }
-const { startLocalCloud } = await import("@lego/emulator");
+const { registerLocalCloud, startLocalCloud } = await import("@lego/emulator");
 const require = createRequire(import.meta.url);
 const wranglerCli = join(dirname(require.resolve("wrangler/package.json")), "wrangler-dist/cli.js");
 
@@ -46,22 +46,7 @@ await writeFile(
 
 const cloud = await startLocalCloud({ stateDir: join(work, "state"), zones: ["example.com"] });
 const legoHome = join(work, "lego-home");
-await mkdir(join(legoHome, "local"), { recursive: true });
-await writeFile(
-  join(legoHome, "local", "server.json"),
-  JSON.stringify({
-    pid: process.pid,
-    port: cloud.port,
-    apiBaseUrl: cloud.apiBaseUrl,
-    token: cloud.token,
-    accountId: cloud.accountId,
-    accountSubdomain: cloud.accountSubdomain,
-    workersUrlPattern: `http://{host}.localhost:${cloud.port}`,
-    stateDir: join(work, "state"),
-    startedAt: new Date().toISOString(),
-    version: "bench",
-  }),
-);
+await registerLocalCloud(legoHome, cloud, "bench");
 
 const base = { PATH: process.env.PATH, HOME: work, NO_COLOR: "1" };
 const wranglerEnv = {

@@ -11,7 +11,7 @@
 //      BENCH_SERVICES / BENCH_LEVELS (default 12 / 3), BENCH_LATENCY_MS (default 300).
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -29,7 +29,7 @@ if (!existsSync(join(legoApp, "dist/bin.js"))) {
 // The bench takes minutes: it runs a private copy of the built CLI, which a rebuild cannot remove midway.
 const cli = await snapshotCli(legoApp);
 const legoBin = cli.bin;
-const { startLocalCloud } = await import("@lego/emulator");
+const { registerLocalCloud, startLocalCloud } = await import("@lego/emulator");
 const require = createRequire(import.meta.url);
 const wranglerCli = join(dirname(require.resolve("wrangler/package.json")), "wrangler-dist/cli.js");
 
@@ -52,22 +52,7 @@ const order = dependencyOrder(portfolio);
 
 const cloud = await startLocalCloud({ stateDir: join(work, "state"), zones: [ZONE] });
 const legoHome = join(work, "lego-home");
-await mkdir(join(legoHome, "local"), { recursive: true });
-await writeFile(
-  join(legoHome, "local", "server.json"),
-  JSON.stringify({
-    pid: process.pid,
-    port: cloud.port,
-    apiBaseUrl: cloud.apiBaseUrl,
-    token: cloud.token,
-    accountId: cloud.accountId,
-    accountSubdomain: cloud.accountSubdomain,
-    workersUrlPattern: `http://{host}.localhost:${cloud.port}`,
-    stateDir: join(work, "state"),
-    startedAt: new Date().toISOString(),
-    version: "bench",
-  }),
-);
+await registerLocalCloud(legoHome, cloud, "bench");
 
 const base = { PATH: process.env.PATH, HOME: work, NO_COLOR: "1" };
 const wranglerEnv = {

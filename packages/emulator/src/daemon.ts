@@ -3,9 +3,9 @@
 // $LEGO_HOME/local/server.json (mode 0600), reports back and keeps serving until SIGTERM or SIGINT.
 import { readFileSync, rmSync } from "node:fs";
 import type { Logger } from "@lego/core";
-import { localCloudInfoPath, toLegoError, writeJsonAtomic } from "@lego/core";
+import { localCloudInfoPath, toLegoError } from "@lego/core";
 import type { DaemonConfig, DaemonReply } from "./lifecycle.ts";
-import { EMULATOR_VERSION, startLocalCloud } from "./server.ts";
+import { registerLocalCloud, startLocalCloud } from "./server.ts";
 
 function stderrLogger(): Logger {
   const at =
@@ -34,19 +34,7 @@ async function main(config: DaemonConfig): Promise<void> {
       token: config.token,
       logger,
     });
-    const info = {
-      pid: process.pid,
-      port: cloud.port,
-      apiBaseUrl: cloud.apiBaseUrl,
-      token: cloud.token,
-      accountId: cloud.accountId,
-      accountSubdomain: cloud.accountSubdomain,
-      workersUrlPattern: cloud.workersUrlPattern,
-      stateDir: cloud.stateDir,
-      startedAt: new Date().toISOString(),
-      version: EMULATOR_VERSION,
-    };
-    await writeJsonAtomic(infoPath, info, { mode: 0o600 });
+    const info = await registerLocalCloud(config.legoHome, cloud);
     // Miniflare's own SIGTERM/SIGINT hook kills workerd synchronously and exits; this exit listener then
     // removes server.json if it is still ours, however the process ends (short of SIGKILL).
     process.on("exit", () => {

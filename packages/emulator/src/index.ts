@@ -30,5 +30,6 @@ export {
   DEFAULT_ACCOUNT_ID,
   DEFAULT_ACCOUNT_SUBDOMAIN,
   EMULATOR_VERSION,
+  registerLocalCloud,
   startLocalCloud,
 } from "./server.ts";

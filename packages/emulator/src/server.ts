@@ -3,7 +3,13 @@ import { readFileSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
-import { createNullLogger, type Logger } from "@lego/core";
+import {
+  createNullLogger,
+  type LocalCloudInfo,
+  type Logger,
+  localCloudInfoPath,
+  writeJsonAtomic,
+} from "@lego/core";
 import { accountRoutes } from "./api/account.ts";
 import type { ApiReply, CloudServices, Presigned, RawReply } from "./api/context.ts";
 import { d1Routes, handlePresigned } from "./api/d1.ts";
@@ -174,6 +180,40 @@ const HOP_HEADERS = new Set([
   "te",
   "trailer",
 ]);
+
+/**
+ * Makes `cloud` the local cloud Lego finds under `legoHome`: writes `$LEGO_HOME/local/server.json` (0600,
+ * atomically) with this process's pid, which its health check answers with. The background daemon does
+ * it for `lego local up`; a test or a bench that starts the cloud in its own process does it too, so the
+ * built CLI deploys to the cloud whose faults and records it holds. Returns what it wrote.
+ *
+ * @example
+ * const cloud = await startLocalCloud({ stateDir, zones: ["example.com"] });
+ * await registerLocalCloud(legoHome, cloud);
+ */
+export async function registerLocalCloud(
+  legoHome: string,
+  cloud: Pick<
+    LocalCloud,
+    "port" | "apiBaseUrl" | "token" | "accountId" | "accountSubdomain" | "workersUrlPattern" | "stateDir"
+  >,
+  version: string = EMULATOR_VERSION,
+): Promise<LocalCloudInfo> {
+  const info: LocalCloudInfo = {
+    pid: process.pid,
+    port: cloud.port,
+    apiBaseUrl: cloud.apiBaseUrl,
+    token: cloud.token,
+    accountId: cloud.accountId,
+    accountSubdomain: cloud.accountSubdomain,
+    workersUrlPattern: cloud.workersUrlPattern,
+    stateDir: cloud.stateDir,
+    startedAt: new Date().toISOString(),
+    version,
+  };
+  await writeJsonAtomic(localCloudInfoPath(legoHome), info, { mode: 0o600 });
+  return info;
+}
 
 /**
  * Starts the local cloud: Cloudflare's v4 API under `/client/v4` and the deployed Workers, on one port.

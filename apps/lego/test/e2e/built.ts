@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,42 +35,9 @@ export function runBuilt(
   }) as Promise<Result<{ reject: false }>>;
 }
 
-/** What {@link registerLocalCloud} needs of a local cloud started in the test's own process. */
-export interface InProcessCloud {
-  port: number;
-  apiBaseUrl: string;
-  token: string;
-  accountId: string;
-  accountSubdomain: string;
-  workersUrlPattern: string;
-  stateDir: string;
-}
-
 /**
  * Makes a local cloud the test started in its own process the one the CLI finds under `legoHome`
- * (`local/server.json`, as `lego local up` writes it; its health check answers with this pid), so the
- * test can switch its faults and read its records while the built CLI deploys to it.
+ * (`local/server.json`, as `lego local up` writes it), so the test can switch its faults and read its
+ * records while the built CLI deploys to it: @lego/emulator's own `registerLocalCloud`.
  */
-export async function registerLocalCloud(
-  legoHome: string,
-  cloud: InProcessCloud,
-  version = "test",
-): Promise<void> {
-  await mkdir(join(legoHome, "local"), { recursive: true });
-  await writeFile(
-    join(legoHome, "local", "server.json"),
-    JSON.stringify({
-      pid: process.pid,
-      port: cloud.port,
-      apiBaseUrl: cloud.apiBaseUrl,
-      token: cloud.token,
-      accountId: cloud.accountId,
-      accountSubdomain: cloud.accountSubdomain,
-      workersUrlPattern: cloud.workersUrlPattern,
-      stateDir: cloud.stateDir,
-      startedAt: new Date().toISOString(),
-      version,
-    }),
-    { mode: 0o600 },
-  );
-}
+export { registerLocalCloud } from "@lego/emulator";

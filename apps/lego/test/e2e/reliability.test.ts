@@ -24,7 +24,7 @@ import { cp, mkdir, readdir, readFile, readlink, realpath, stat, symlink, writeF
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LocalCloud } from "@lego/emulator";
-import { createPrng, EMULATOR_VERSION, type FaultRule, startLocalCloud } from "@lego/emulator";
+import { createPrng, type FaultRule, startLocalCloud } from "@lego/emulator";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, binPath, registerLocalCloud, runBuilt, tempHome } from "./built.ts";
@@ -321,7 +321,7 @@ describe("reliability: the example portfolio under faults and kill -9", () => {
     const stateDir = join(home.legoHome, "local", "state");
     await mkdir(stateDir, { recursive: true });
     cloud = await startLocalCloud({ stateDir, port: 0, zones: ["example.com"], seed: SEED });
-    await registerLocalCloud(home.legoHome, cloud, EMULATOR_VERSION);
+    await registerLocalCloud(home.legoHome, cloud);
     const secrets = await lego(["secrets", "push", "auth-service", "--env", ENV], 120_000);
     expect(secrets.exitCode, secrets.stderr).toBe(0);
     const first = await lego(["deploy", "--all", "--env", ENV, "--json"]);
