@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type LocalCloud, type LocalCloudOptions, registerLocalCloud, startLocalCloud } from "@lego/emulator";
 import { execa, type Result } from "execa";
 
 /** The built CLI; `turbo run test` builds it first (the test task depends on build). */
@@ -40,4 +41,64 @@ export function runBuilt(
  * (`local/server.json`, as `lego local up` writes it), so the test can switch its faults and read its
  * records while the built CLI deploys to it: @lego/emulator's own `registerLocalCloud`.
  */
-export { registerLocalCloud } from "@lego/emulator";
+export { registerLocalCloud };
+
+/** A temp home whose local cloud runs in the test's own process (faults and records at hand). */
+export interface HomeWithCloud {
+  home: Awaited<ReturnType<typeof tempHome>>;
+  cloud: LocalCloud;
+  /** `<home>/portfolio`, where the test writes its services. */
+  root: string;
+  /** LEGO_HOME and HOME for the built CLI. */
+  env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+/** {@link tempHome} plus a local cloud started here and registered as the one the CLI finds. */
+export async function homeWithLocalCloud(
+  options: Omit<LocalCloudOptions, "stateDir"> = {},
+): Promise<HomeWithCloud> {
+  const home = await tempHome();
+  const cloud = await startLocalCloud({ ...options, stateDir: join(home.dir, "cloud") });
+  await registerLocalCloud(home.legoHome, cloud);
+  return {
+    home,
+    cloud,
+    root: join(home.dir, "portfolio"),
+    env: { LEGO_HOME: home.legoHome, HOME: home.dir },
+    async dispose() {
+      await cloud.close();
+      await home.dispose();
+    },
+  };
+}
+
+/**
+ * Writes the `ledger` service under `<root>/services/ledger`: a Worker answering "ok", a D1 binding `DB`
+ * per environment (`databases`: environment → database name) and the given migrations. Its folder.
+ */
+export async function writeLedgerService(
+  root: string,
+  databases: Record<string, string>,
+  migrations: Record<string, string>,
+): Promise<string> {
+  const dir = join(root, "services", "ledger");
+  await mkdir(join(dir, "migrations"), { recursive: true });
+  await mkdir(join(dir, "src"), { recursive: true });
+  await writeFile(
+    join(dir, "src", "index.js"),
+    "export default { fetch() { return new Response('ok'); } };\n",
+  );
+  const env = Object.fromEntries(
+    Object.entries(databases).map(([name, database]) => [
+      name,
+      { d1_databases: [{ binding: "DB", database_name: database }] },
+    ]),
+  );
+  await writeFile(
+    join(dir, "wrangler.jsonc"),
+    JSON.stringify({ name: "ledger", main: "src/index.js", compatibility_date: "2025-09-01", env }),
+  );
+  for (const [file, sql] of Object.entries(migrations)) await writeFile(join(dir, "migrations", file), sql);
+  return dir;
+}

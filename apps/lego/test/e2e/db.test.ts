@@ -1,9 +1,14 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as emulator from "@lego/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneJson } from "../helpers.ts";
-import { assertBuilt, registerLocalCloud, runBuilt, tempHome } from "./built.ts";
+import {
+  assertBuilt,
+  type HomeWithCloud,
+  homeWithLocalCloud,
+  runBuilt,
+  writeLedgerService,
+} from "./built.ts";
 
 const M1 = "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);";
 const M2 = "INSERT INTO notes (body) VALUES ('first'), ('second');";
@@ -11,8 +16,8 @@ const M3_BAD =
   "INSERT INTO notes (body) VALUES ('third');\nCREATE TABLE extra (x);\nINSERT INTO nope VALUES (1);";
 
 describe("lego db against the local cloud", () => {
-  let home: Awaited<ReturnType<typeof tempHome>>;
-  let cloud: emulator.LocalCloud;
+  let local: HomeWithCloud;
+  let cloud: HomeWithCloud["cloud"];
   let root: string;
   let env: Record<string, string>;
   const lego = (args: string[]) => runBuilt([...args, "--root", root], { env, timeout: 120_000 });
@@ -32,36 +37,16 @@ describe("lego db against the local cloud", () => {
 
   beforeAll(async () => {
     assertBuilt();
-    home = await tempHome();
-    root = join(home.dir, "portfolio");
-    env = { LEGO_HOME: home.legoHome, HOME: home.dir };
-    cloud = await emulator.startLocalCloud({ stateDir: join(home.dir, "cloud") });
-    await registerLocalCloud(home.legoHome, cloud);
-    const dir = join(root, "services", "ledger");
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await mkdir(join(dir, "src"), { recursive: true });
-    await writeFile(
-      join(dir, "src", "index.js"),
-      "export default { fetch() { return new Response('ok'); } };\n",
+    local = await homeWithLocalCloud();
+    ({ cloud, root, env } = local);
+    await writeLedgerService(
+      root,
+      { staging: "ledger-db-staging", production: "ledger-db" },
+      { "0001_init.sql": M1, "0002_seed.sql": M2 },
     );
-    await writeFile(
-      join(dir, "wrangler.jsonc"),
-      JSON.stringify({
-        name: "ledger",
-        main: "src/index.js",
-        compatibility_date: "2025-09-01",
-        env: {
-          staging: { d1_databases: [{ binding: "DB", database_name: "ledger-db-staging" }] },
-          production: { d1_databases: [{ binding: "DB", database_name: "ledger-db" }] },
-        },
-      }),
-    );
-    await writeFile(join(dir, "migrations", "0001_init.sql"), M1);
-    await writeFile(join(dir, "migrations", "0002_seed.sql"), M2);
   }, 60_000);
   afterAll(async () => {
-    await cloud?.close();
-    await home?.dispose();
+    await local?.dispose();
   });
 
   it("migrates, then exits 1 with the data restored when a migration fails half-way", async () => {

@@ -8,17 +8,16 @@
 //     few seconds of the live wait, not after the whole 30 s live timeout.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import * as emulator from "@lego/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, registerLocalCloud, runBuilt, tempHome } from "./built.ts";
+import { assertBuilt, type HomeWithCloud, homeWithLocalCloud, runBuilt } from "./built.ts";
 
 // LEGO_E2E_BIN runs the test against a copy of the built CLI (a build elsewhere empties dist/ meanwhile).
 const SCRIPT = process.env.LEGO_E2E_BIN ? { script: process.env.LEGO_E2E_BIN } : {};
 const STACK = /^\s+at .+(\(|\s)\S+:\d+:\d+\)?$/m;
 
 describe("deploy failure paths on the local cloud", () => {
-  let home: Awaited<ReturnType<typeof tempHome>>;
-  let cloud: emulator.LocalCloud;
+  let local: HomeWithCloud;
+  let cloud: HomeWithCloud["cloud"];
   let root: string;
   let env: Record<string, string>;
   const dir = () => join(root, "services", "web");
@@ -61,22 +60,14 @@ describe("deploy failure paths on the local cloud", () => {
 
   beforeAll(async () => {
     if (!SCRIPT.script) assertBuilt();
-    home = await tempHome();
-    root = join(home.dir, "portfolio");
-    env = { LEGO_HOME: home.legoHome, HOME: home.dir };
-    cloud = await emulator.startLocalCloud({
-      stateDir: join(home.dir, "cloud"),
-      zones: ["example.com"],
-      strictZones: true,
-    });
-    await registerLocalCloud(home.legoHome, cloud);
+    local = await homeWithLocalCloud({ zones: ["example.com"], strictZones: true });
+    ({ cloud, root, env } = local);
     await mkdir(join(dir(), "src"), { recursive: true });
     await writeWorker("v1");
     await writeConfig(GOOD_ROUTES);
   }, 60_000);
   afterAll(async () => {
-    await cloud?.close();
-    await home?.dispose();
+    await local?.dispose();
   });
 
   let first: string | undefined;

@@ -1,18 +1,22 @@
 // What lego keeps under `.lego/` (reports, journals, the audit log, locks, the discovery cache) and the D1
 // backups hold user data: after real runs against a local cloud (a deploy, a migration with its backup,
 // a manual backup) every file there is 0600 and every folder 0700, `.lego` itself included.
-import { lstat, mkdir, readdir, writeFile } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
-import * as emulator from "@lego/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, registerLocalCloud, runBuilt, tempHome } from "./built.ts";
+import {
+  assertBuilt,
+  type HomeWithCloud,
+  homeWithLocalCloud,
+  runBuilt,
+  writeLedgerService,
+} from "./built.ts";
 
 // LEGO_E2E_BIN runs the test against a copy of the built CLI (a build elsewhere empties dist/ meanwhile).
 const SCRIPT = process.env.LEGO_E2E_BIN ? { script: process.env.LEGO_E2E_BIN } : {};
 
 describe.skipIf(process.platform === "win32")("files lego writes are private", () => {
-  let home: Awaited<ReturnType<typeof tempHome>>;
-  let cloud: emulator.LocalCloud;
+  let local: HomeWithCloud;
   let root: string;
   let env: Record<string, string>;
   const lego = (args: string[]) =>
@@ -20,35 +24,19 @@ describe.skipIf(process.platform === "win32")("files lego writes are private", (
 
   beforeAll(async () => {
     if (!SCRIPT.script) assertBuilt();
-    home = await tempHome();
-    root = join(home.dir, "portfolio");
-    env = { LEGO_HOME: home.legoHome, HOME: home.dir };
-    cloud = await emulator.startLocalCloud({ stateDir: join(home.dir, "cloud") });
-    await registerLocalCloud(home.legoHome, cloud);
-    const dir = join(root, "services", "ledger");
-    await mkdir(join(dir, "migrations"), { recursive: true });
-    await mkdir(join(dir, "src"), { recursive: true });
-    await writeFile(
-      join(dir, "src", "index.js"),
-      "export default { fetch() { return new Response('ok'); } };\n",
-    );
-    await writeFile(
-      join(dir, "wrangler.jsonc"),
-      JSON.stringify({
-        name: "ledger",
-        main: "src/index.js",
-        compatibility_date: "2025-09-01",
-        env: { staging: { d1_databases: [{ binding: "DB", database_name: "ledger-db-staging" }] } },
-      }),
-    );
-    await writeFile(
-      join(dir, "migrations", "0001_init.sql"),
-      "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nINSERT INTO notes (body) VALUES ('private');\n",
+    local = await homeWithLocalCloud();
+    ({ root, env } = local);
+    await writeLedgerService(
+      root,
+      { staging: "ledger-db-staging" },
+      {
+        "0001_init.sql":
+          "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nINSERT INTO notes (body) VALUES ('private');\n",
+      },
     );
   }, 60_000);
   afterAll(async () => {
-    await cloud?.close();
-    await home?.dispose();
+    await local?.dispose();
   });
 
   it("after a deploy, a migration and a backup: files 0600, folders 0700", async () => {
