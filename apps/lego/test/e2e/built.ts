@@ -102,3 +102,26 @@ export async function writeLedgerService(
   for (const [file, sql] of Object.entries(migrations)) await writeFile(join(dir, "migrations", file), sql);
   return dir;
 }
+
+/** Where a test reads the local cloud's API: a started cloud, or the server.json `lego local up` wrote. */
+export type CloudApi = Pick<LocalCloud, "apiBaseUrl" | "token" | "accountId">;
+
+/**
+ * Runs `sql` on the D1 database named `database` through the local cloud's API (what the cloud holds,
+ * not what lego reported); the first statement's rows.
+ */
+export async function d1Query<Row = Record<string, unknown>>(
+  cloud: CloudApi,
+  database: string,
+  sql: string,
+): Promise<Row[]> {
+  const headers = { authorization: `Bearer ${cloud.token}`, "content-type": "application/json" };
+  const base = `${cloud.apiBaseUrl}/accounts/${cloud.accountId}/d1/database`;
+  const db = (await (await fetch(`${base}/${database}`, { headers })).json()) as { result: { uuid: string } };
+  const res = await fetch(`${base}/${db.result.uuid}/query`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ sql }),
+  });
+  return ((await res.json()) as { result: Array<{ results: Row[] }> }).result[0]?.results ?? [];
+}

@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, runBuilt, tempHome } from "./built.ts";
+import { assertBuilt, d1Query, runBuilt, tempHome } from "./built.ts";
 
 const SCRIPT = "hello-staging";
 
@@ -290,20 +290,14 @@ describe("lego deploy --strategy canary on the local cloud", () => {
       );
       return ((await res.json()) as { result: { deployments: Deployment[] } }).result.deployments;
     };
-    const applied = async () => {
-      const headers = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
-      const base = `${server.apiBaseUrl}/accounts/${server.accountId}/d1/database`;
-      const db = (await (await fetch(`${base}/ledger-db-staging`, { headers })).json()) as {
-        result: { uuid: string };
-      };
-      const res = await fetch(`${base}/${db.result.uuid}/query`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ sql: "SELECT name FROM d1_migrations ORDER BY id" }),
-      });
-      const doc = (await res.json()) as { result: Array<{ results: Array<{ name: string }> }> };
-      return doc.result[0]?.results.map((r) => r.name);
-    };
+    const applied = async () =>
+      (
+        await d1Query<{ name: string }>(
+          server,
+          "ledger-db-staging",
+          "SELECT name FROM d1_migrations ORDER BY id",
+        )
+      ).map((r) => r.name);
     expect(await applied()).toEqual(["0001_init.sql"]);
     const before = (await ledgerDeployments())[0]?.id;
     await writeFile(

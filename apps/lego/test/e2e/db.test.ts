@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneJson } from "../helpers.ts";
 import {
   assertBuilt,
+  d1Query,
   type HomeWithCloud,
   homeWithLocalCloud,
   runBuilt,
@@ -21,19 +22,7 @@ describe("lego db against the local cloud", () => {
   let root: string;
   let env: Record<string, string>;
   const lego = (args: string[]) => runBuilt([...args, "--root", root], { env, timeout: 120_000 });
-  async function query(database: string, sql: string): Promise<unknown[]> {
-    const headers = { authorization: `Bearer ${cloud.token}`, "content-type": "application/json" };
-    const base = `${cloud.apiBaseUrl}/accounts/${cloud.accountId}/d1/database`;
-    const db = (await (await fetch(`${base}/${database}`, { headers })).json()) as {
-      result: { uuid: string };
-    };
-    const res = await fetch(`${base}/${db.result.uuid}/query`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ sql }),
-    });
-    return ((await res.json()) as { result: Array<{ results: unknown[] }> }).result[0]!.results;
-  }
+  const query = (database: string, sql: string): Promise<unknown[]> => d1Query(cloud, database, sql);
 
   beforeAll(async () => {
     assertBuilt();

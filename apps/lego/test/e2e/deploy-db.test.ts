@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneJson } from "../helpers.ts";
-import { assertBuilt, binPath, runBuilt, tempHome } from "./built.ts";
+import { assertBuilt, binPath, d1Query, runBuilt, tempHome } from "./built.ts";
 
 const WRANGLER = JSON.stringify({
   name: "ledger",
@@ -45,20 +45,12 @@ describe("lego deploy: the database after a failed Worker (--restore-db)", () =>
 
   async function tables(): Promise<string[]> {
     const server = JSON.parse(await readFile(join(home.legoHome, "local", "server.json"), "utf8"));
-    const headers = { authorization: `Bearer ${server.token}`, "content-type": "application/json" };
-    const base = `${server.apiBaseUrl}/accounts/${server.accountId}/d1/database`;
-    const db = (await (await fetch(`${base}/ledger-db-staging`, { headers })).json()) as {
-      result: { uuid: string };
-    };
-    const res = await fetch(`${base}/${db.result.uuid}/query`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('notes', 'tags', 'labels') ORDER BY name",
-      }),
-    });
-    const doc = (await res.json()) as { result: Array<{ results: Array<{ name: string }> }> };
-    return doc.result[0]!.results.map((r) => r.name);
+    const rows = await d1Query<{ name: string }>(
+      server,
+      "ledger-db-staging",
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('notes', 'tags', 'labels') ORDER BY name",
+    );
+    return rows.map((r) => r.name);
   }
 
   /** The failed run's service report, from the run id the --json error names. */
