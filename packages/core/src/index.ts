@@ -23,6 +23,7 @@ export {
 } from "./errors.ts";
 export type { WriteFileAtomicOptions } from "./fs.ts";
 export { PRIVATE_FILE, readJsonFile, writeFileAtomic, writeJsonAtomic } from "./fs.ts";
+export { escapeHtml } from "./html.ts";
 export type { JournalEvent, RunJournal } from "./journal.ts";
 export { createRunId, createRunJournal, portfolioStateDir, readJournal } from "./journal.ts";
 export type { LocalCloudInfo } from "./local-cloud.ts";

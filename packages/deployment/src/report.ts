@@ -1,6 +1,13 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { PRIVATE_FILE, portfolioStateDir, type Redactor, readJsonFile, writeFileAtomic } from "@lego/core";
+import {
+  escapeHtml,
+  PRIVATE_FILE,
+  portfolioStateDir,
+  type Redactor,
+  readJsonFile,
+  writeFileAtomic,
+} from "@lego/core";
 import type { CanaryReport, ProbeStats, TrafficShare } from "./canary.ts";
 import type { TestReport } from "./tester.ts";
 
@@ -75,12 +82,7 @@ export interface RunReport {
   services: ServiceRunReport[];
 }
 
-const esc = (s: unknown) =>
-  String(s ?? "")
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
+const esc = escapeHtml;
 const badge = (ok: boolean) =>
   `<span class="badge ${ok ? "pass" : "fail"}">${ok ? "passed" : "failed"}</span>`;
 

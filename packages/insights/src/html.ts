@@ -1,12 +1,8 @@
+import { escapeHtml } from "@lego/core";
 import type { DeliveryMetrics, MetricSet } from "./metrics.ts";
 import { formatDuration } from "./render.ts";
 
-const esc = (s: unknown) =>
-  String(s ?? "")
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;");
+const esc = escapeHtml;
 
 const pct = (r: number | null) => (r === null ? "–" : `${Math.round(r * 1000) / 10}%`);
 
