@@ -41,8 +41,7 @@ export interface HostCommandResult {
   isCanceled: boolean;
   /** "ENOENT" when Node could not be started. */
   code?: string | undefined;
-  /** The host's pid, and whether it had run a command before this one. */
-  pid: number | undefined;
+  /** Whether the host had run a command before this one. */
   reused: boolean;
 }
 
@@ -194,8 +193,6 @@ interface Host {
 export interface WranglerHostPool {
   /** Runs one command; `undefined` when this wrangler cannot be hosted (run it in a process of its own). */
   run(command: HostCommand): Promise<HostCommandResult | undefined>;
-  /** Pids of the hosts alive now. */
-  pids(): number[];
   /** Ends every host and waits for them to be gone. */
   dispose(): Promise<void>;
 }
@@ -317,7 +314,6 @@ export function createWranglerHostPool(options: WranglerHostPoolOptions): Wrangl
           failed: true,
           timedOut,
           isCanceled: canceled,
-          pid: h.child.pid,
           reused,
           ...extra,
         });
@@ -390,7 +386,6 @@ export function createWranglerHostPool(options: WranglerHostPoolOptions): Wrangl
 
   return {
     run,
-    pids: () => [...all].map((h) => h.child.pid).filter((p): p is number => p !== undefined),
     async dispose() {
       // Idle hosts end on their own when their command pipe closes (wrangler's exit handlers run, and
       // Lego reaps them); a busy one, or one that lingers, is killed with its group.

@@ -456,6 +456,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
 
   /** One wrangler process for one command (execa): commands with stdin, or when hosts are off. */
   async function spawnOne(
+    dir: string,
     args: string[],
     env: Record<string, string>,
     cwd: string,
@@ -463,7 +464,6 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
     signal: AbortSignal | undefined,
   ) {
     const { execa } = await loadExeca();
-    const dir = await ensureStateDir();
     const stdinOption = runOptions.stdin !== undefined ? ("pipe" as const) : ("ignore" as const);
     const nodeArgs = useWatchdog
       ? ["--no-warnings", "--require", await ensureDieWithLego(dir), wranglerBin, ...args]
@@ -542,7 +542,7 @@ export function createWranglerRunner(options: WranglerRunnerOptions): WranglerRu
               timeoutMs: options.timeoutMs ?? 10 * 60_000,
             })
           : undefined;
-      const result = hosted ?? (await spawnOne(args, env, cwd, runOptions, signal));
+      const result = hosted ?? (await spawnOne(dir, args, env, cwd, runOptions, signal));
       const durationMs = Date.now() - started;
       const records = wantOutput
         ? parseWranglerOutput(await readFile(outputPath, "utf8").catch(() => ""), logger)
